@@ -9,4 +9,8 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require golang.org/x/tools v0.26.0 // indirect
+require (
+	github.com/keybase/go-keychain v0.0.1 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)
