@@ -36,4 +36,3 @@ func builtBinary(t *testing.T) string {
 	}
 	return binaryPath
 }
-
