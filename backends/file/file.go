@@ -1,0 +1,352 @@
+// Package file keeps credentials in a crash-safe, locked file holding one JSON object,
+// the format of Codex's `.credentials.json` (a Rust BTreeMap<String, Entry> written by
+// serde_json). The caller produces each entry's exact JSON bytes; this package owns
+// locking, atomicity, permissions and the bytes of the outer object.
+//
+// Contract:
+//
+//   - Format. The file is `{`, then for each key in byte order: the key as
+//     protocol.AppendJSONString writes it, `:`, the entry's bytes, joined by `,`, then
+//     `}`: no whitespace, no trailing newline. An entry's bytes are written as given
+//     except that insignificant whitespace is removed (json.Compact), so compact
+//     entries, such as every entry Codex writes, survive byte for byte, and entries
+//     someone pretty-printed are compacted on the next write. Keys must be valid UTF-8
+//     and entries valid JSON, or Update fails and writes nothing.
+//   - Read takes no lock: every write is an atomic rename, so a reader sees the old
+//     file or the new one, never a torn one. No file, or a file holding only
+//     whitespace, reads as an empty map. A file that does not parse as a JSON object is
+//     an error that names the path, never the content; Update refuses to overwrite it.
+//   - Update holds the exclusive lock on the lock file for the whole
+//     read-modify-write, waiting up to the Store's timeout (then an error matching
+//     ErrLockTimeout that names the lock file). Every writer of one file must use the
+//     same lock file; Codex uses <CODEX_HOME>/mcp-oauth-locks/file-store.lock.
+//   - Writes go to a temp file `.<name>.tmp-<random>` created O_EXCL with mode 0600 in
+//     the file's directory, then fsync, rename over the file, fsync of the directory.
+//     A crash at any instant leaves the old file or the new one. The file is 0600 after
+//     every write, whatever mode it had before. On a failed write the temp file is
+//     removed. A temp file is only ever present while its writer holds the lock, so
+//     one found by a writer holding the lock belongs to a writer that died: Update
+//     removes every such file (they hold secrets) before it writes.
+//   - An Update that leaves the map empty removes the file.
+//   - Missing directories (the file's and the lock file's) are created 0700; the mode
+//     of an existing directory is left alone.
+//   - Symlinks are not followed: if the file itself is a symlink (or anything but a
+//     regular file), Read and Update fail with an error naming the path, rather than
+//     read through it or replace the link with a plain file. Directories above it may
+//     be symlinks.
+//   - No function logs or prints, and no error contains an entry's content.
+//
+// Lock is exported for other lock files with the same semantics (the per-credential
+// refresh lock): flock(LOCK_EX) on Unix, LockFileEx on Windows, both the locks Rust's
+// File::try_lock takes, so Codex and mcpcred exclude each other. The lock dies with
+// its holder's process, so a lock file left by a killed process never blocks, and
+// lock files are never deleted (deleting one while another process waits on it would
+// let two processes hold "the" lock at once).
+package file
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mcpcred/mcpcred/protocol"
+)
+
+// Store is one JSON-object file and the lock file that guards it. A Store holds no
+// open files and is safe to use from several goroutines; Updates from goroutines,
+// Stores or processes that share the lock file run one at a time.
+type Store struct {
+	path     string
+	lockPath string
+	timeout  time.Duration
+}
+
+// New returns the Store for the file at path, guarded by the lock file at lockPath,
+// with Update waiting up to timeout for the lock. Nothing is touched on disk.
+func New(path, lockPath string, timeout time.Duration) *Store {
+	return &Store{path: path, lockPath: lockPath, timeout: timeout}
+}
+
+// Path returns the file's path.
+func (s *Store) Path() string { return s.path }
+
+// LockPath returns the lock file's path.
+func (s *Store) LockPath() string { return s.lockPath }
+
+// Read returns the entries of the file, keyed by store key, each the entry's JSON
+// bytes as found in the file. No file is an empty map and no error.
+func (s *Store) Read() (map[string]json.RawMessage, error) {
+	data, err := s.readFile()
+	if err != nil {
+		return nil, err
+	}
+	return s.parse(data)
+}
+
+// Update runs one locked read-modify-write. It takes the lock, reads the file, and
+// calls fn with its entries; fn changes the map in place and reports whether it did.
+// If fn returns an error, Update returns it unchanged and writes nothing. If fn
+// reports a change, Update writes the map (or removes the file when the map is
+// empty) before releasing the lock.
+func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool, err error)) (err error) {
+	unlock, err := Lock(s.lockPath, s.timeout)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if uerr := unlock(); uerr != nil && err == nil {
+			err = fmt.Errorf("unlocking %s: %w", s.lockPath, uerr)
+		}
+	}()
+
+	entries, err := s.Read()
+	if err != nil {
+		return err
+	}
+	changed, err := fn(entries)
+	if err != nil || !changed {
+		return err
+	}
+	dir := filepath.Dir(s.path)
+	// We hold the lock, so any temp file of ours is a dead writer's.
+	s.removeStaleTemps()
+	if len(entries) == 0 {
+		if err := os.Remove(s.path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return fmt.Errorf("removing %s: %w", s.path, err)
+		}
+		return syncDir(dir)
+	}
+	data, err := Encode(entries)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.path, err)
+	}
+	if err := mkdirPrivate(dir); err != nil {
+		return err
+	}
+	return s.writeAtomic(dir, data)
+}
+
+// Encode returns the file's bytes for entries: the format of the package doc.
+func Encode(entries map[string]json.RawMessage) ([]byte, error) {
+	keys := make([]string, 0, len(entries))
+	size := 2
+	for k, v := range entries {
+		if !protocol.ValidString(k) {
+			return nil, fmt.Errorf("store key %q is not valid UTF-8", k)
+		}
+		keys = append(keys, k)
+		size += len(k) + len(v) + 4
+	}
+	sort.Strings(keys) // byte order, as Rust's BTreeMap<String, _>
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(protocol.AppendJSONString(buf.AvailableBuffer(), k))
+		buf.WriteByte(':')
+		if err := json.Compact(buf, entries[k]); err != nil {
+			// json's message may quote a byte of the entry: leave it out.
+			return nil, fmt.Errorf("entry %q is not valid JSON", k)
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+func (s *Store) readFile() ([]byte, error) {
+	fi, err := os.Lstat(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRegular(s.path, fi); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollow(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // removed since the Lstat
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", s.path, err)
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := checkRegular(s.path, fi); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.path, err)
+	}
+	return data, nil
+}
+
+func checkRegular(path string, fi fs.FileInfo) error {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symlink; refusing to follow it (replace it with the file it points to)", path)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	return nil
+}
+
+func (s *Store) parse(data []byte) (map[string]json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return map[string]json.RawMessage{}, nil
+	}
+	var m map[string]json.RawMessage
+	// The error of Unmarshal can quote content: report the path only.
+	if trimmed[0] != '{' || json.Unmarshal(trimmed, &m) != nil || m == nil {
+		return nil, fmt.Errorf("%s is not a valid JSON object; fix or move it aside", s.path)
+	}
+	return m, nil
+}
+
+func (s *Store) tempPrefix() string { return "." + filepath.Base(s.path) + ".tmp-" }
+
+func (s *Store) writeAtomic(dir string, data []byte) (err error) {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:]) // never fails
+	tmp := filepath.Join(dir, s.tempPrefix()+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating temp file in %s: %w", dir, err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if runtime.GOOS != "windows" {
+		// The umask may have taken bits away; 0600 exactly.
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("chmod %s: %w", tmp, err)
+		}
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", tmp, err)
+	}
+	if err := renameReplace(tmp, s.path); err != nil {
+		return fmt.Errorf("replacing %s: %w", s.path, err)
+	}
+	renamed = true
+	return syncDir(dir)
+}
+
+// removeStaleTemps removes the temp files of writers that died. The caller holds the
+// lock. Errors are ignored: a leftover is retried by the next writer.
+func (s *Store) removeStaleTemps() {
+	dir := filepath.Dir(s.path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := s.tempPrefix()
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) && !e.IsDir() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// mkdirPrivate creates dir and any missing parents with mode 0700 exactly (whatever
+// the umask); directories that exist are left alone.
+func mkdirPrivate(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirPrivate(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // created by someone else meanwhile: theirs, leave it
+		}
+		return err
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Status describes the file for `doctor`. It never reads entries.
+type Status struct {
+	Path     string
+	Exists   bool
+	Mode     fs.FileMode // permission bits of the file, when it exists
+	DirMode  fs.FileMode // permission bits of its directory, when it exists
+	Problems []string    // what is wrong, one sentence each, or none
+}
+
+// Status reports whether the file exists and what is wrong with its type and
+// permissions (group or other access, a symlink, not a regular file). Unix
+// permissions are not checked on Windows.
+func (s *Store) Status() Status {
+	st := Status{Path: s.path}
+	checkPerm := runtime.GOOS != "windows"
+	dir := filepath.Dir(s.path)
+	if fi, err := os.Stat(dir); err == nil {
+		st.DirMode = fi.Mode().Perm()
+		if checkPerm && st.DirMode&0o077 != 0 {
+			st.Problems = append(st.Problems, fmt.Sprintf("directory %s has mode %04o; others can list it (0700 recommended)", dir, st.DirMode))
+		}
+	}
+	fi, err := os.Lstat(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return st
+	case err != nil:
+		st.Problems = append(st.Problems, err.Error())
+		return st
+	}
+	st.Exists = true
+	st.Mode = fi.Mode().Perm()
+	if err := checkRegular(s.path, fi); err != nil {
+		st.Problems = append(st.Problems, err.Error())
+	} else if checkPerm && st.Mode&0o077 != 0 {
+		st.Problems = append(st.Problems, fmt.Sprintf("%s has mode %04o; others can read it (0600 expected)", s.path, st.Mode))
+	}
+	return st
+}

@@ -1,0 +1,13 @@
+//go:build !unix && !windows
+
+package file
+
+import "os"
+
+const oNoFollow = 0
+
+func openNoFollow(path string) (*os.File, error) { return os.Open(path) }
+
+func renameReplace(from, to string) error { return os.Rename(from, to) }
+
+func syncDir(string) error { return nil }
