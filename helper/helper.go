@@ -241,8 +241,10 @@ func (h *Helper) saveFile(t *Token) error {
 	key := t.Key()
 	entry := t.FileJSON()
 	return h.Tokens.Update(func(entries map[string]json.RawMessage) (bool, error) {
-		if old, ok := entries[key]; ok && string(old) == string(entry) {
-			return false, nil
+		if raw, ok := entries[key]; ok {
+			if old, err := ParseFileJSON(raw); err == nil && old.Equal(t) {
+				return false, nil
+			}
 		}
 		entries[key] = entry
 		return true, nil

@@ -72,12 +72,15 @@ func (t *Token) ExpiresAt() (int64, bool) {
 	return t.Expiry.Unix(), true
 }
 
-// Equal reports whether two records would be stored the same.
+// Equal reports whether two records say the same: the same fields, a token type
+// that prints the same, and an expiry in the same second. The wire carries whole
+// seconds, so a record read with `get` and stored back unchanged is equal to the
+// one Codex wrote with milliseconds, and that store writes nothing.
 func (t *Token) Equal(u *Token) bool {
 	a, b := *t, *u
 	a.Expiry, b.Expiry = time.Time{}, time.Time{}
 	a.TokenType, b.TokenType = t.PrintedTokenType(), u.PrintedTokenType()
-	return a == b && t.Expiry.Equal(u.Expiry)
+	return a == b && t.Expiry.IsZero() == u.Expiry.IsZero() && t.Expiry.Unix() == u.Expiry.Unix()
 }
 
 // BadRequestError is a request mcpcred refuses: exit status 2, nothing stored.

@@ -35,6 +35,7 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"cmpnonl": cmpNoNewline,
 			"perm":    checkPerm,
+			"nonl":    copyNoNewline,
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -67,4 +68,14 @@ func checkPerm(ts *testscript.TestScript, neg bool, args []string) {
 	if (got == args[1]) == neg {
 		ts.Fatalf("%s has mode %s, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
 	}
+}
+
+// copyNoNewline copies a txtar section to a file without its final newline, to lay
+// down a file exactly as Codex writes it: "nonl SECTION FILE".
+func copyNoNewline(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: nonl SECTION FILE")
+	}
+	data := strings.TrimSuffix(ts.ReadFile(args[0]), "\n")
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(data), 0o600))
 }
