@@ -35,7 +35,7 @@ func readRequest(br *bufio.Reader) (string, error) {
 			return raw.String(), nil // blank line: "\n" or "\r\n"
 		}
 		if raw.Len()+len(chunk) > MaxRequestSize {
-			return "", badLine(0, fmt.Sprintf("request is over %d bytes (1 MiB)", MaxRequestSize))
+			return "", badLine(0, fmt.Sprintf("request is over %d bytes (1 MiB): send one credential per request", MaxRequestSize))
 		}
 		if raw.Cap() == 0 {
 			// Usually the whole request is in the buffer already: one allocation.
@@ -71,7 +71,7 @@ func parseKV(s string) (*Message, error) {
 			break // only possible for a lone CR at EOF
 		}
 		if strings.IndexByte(line, 0) >= 0 {
-			return nil, badLine(n, "NUL byte")
+			return nil, badLine(n, "NUL byte: a request is lines of text")
 		}
 		eq := strings.IndexByte(line, '=')
 		if eq < 0 {
@@ -79,10 +79,10 @@ func parseKV(s string) (*Message, error) {
 		}
 		key, val := line[:eq], line[eq+1:]
 		if strings.IndexByte(key, '\r') >= 0 {
-			return nil, badLine(n, "CR inside a key")
+			return nil, badLine(n, "CR inside a key: keys and values cannot hold line breaks")
 		}
 		if strings.IndexByte(val, '\r') >= 0 {
-			return nil, badKeyLine(n, key, "CR inside the value")
+			return nil, badKeyLine(n, key, "CR inside the value: values cannot hold line breaks")
 		}
 		m.Add(key, val)
 	}

@@ -99,8 +99,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return exitOK
 	}
 	in := stdin
-	if verb == "list" && isTerminal(stdin) {
-		in = nil // list needs no request: don't wait for one from a person
+	if verb == "list" {
+		in = nil // list takes no request: don't wait for one, from a pipe or a person
 	}
 	if err := h.Serve(ctx, verb, in, stdout, format); err != nil {
 		if helper.IsBadRequest(err) {
@@ -200,14 +200,4 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// isTerminal reports whether r is a character device, such as a person's terminal.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,6 +37,7 @@ func TestScript(t *testing.T) {
 			"cmpnonl": cmpNoNewline,
 			"perm":    checkPerm,
 			"nonl":    copyNoNewline,
+			"bytes":   writeBytes,
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -78,4 +80,26 @@ func copyNoNewline(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	data := strings.TrimSuffix(ts.ReadFile(args[0]), "\n")
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(data), 0o600))
+}
+
+// writeBytes writes a file from Go-quoted strings, for input a txtar file cannot
+// hold (NUL, a CR inside a line, a megabyte): "bytes FILE QUOTED [xCOUNT] ...",
+// each piece optionally repeated COUNT times.
+func writeBytes(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: bytes FILE QUOTED [xCOUNT] ...")
+	}
+	var b strings.Builder
+	for i := 1; i < len(args); i++ {
+		piece, err := strconv.Unquote(args[i])
+		ts.Check(err)
+		n := 1
+		if i+1 < len(args) && strings.HasPrefix(args[i+1], "x") {
+			n, err = strconv.Atoi(args[i+1][1:])
+			ts.Check(err)
+			i++
+		}
+		b.WriteString(strings.Repeat(piece, n))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o600))
 }
