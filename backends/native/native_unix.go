@@ -2,11 +2,17 @@
 
 package native
 
-import "github.com/mcpcred/mcpcred/backends"
+import (
+	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/secretservice"
+)
 
 // New returns the keyring of this OS, or nil and the reason there is none.
 // It connects lazily: nothing is contacted before the first call.
-// TEMPORARY: replaced by the Secret Service backend.
+//
+// Here it is the freedesktop Secret Service on the session bus. Prompts (unlocking a
+// locked collection) are shown only when DISPLAY or WAYLAND_DISPLAY is set; otherwise
+// a locked collection is backends.ErrLocked, so auto mode falls back to the file.
 func New(opts backends.Options) (backends.Keyring, string) {
-	return nil, "the Secret Service backend is not built yet"
+	return secretservice.New(secretservice.Config{Options: opts, Prompt: secretservice.PromptAuto}), ""
 }

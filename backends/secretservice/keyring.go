@@ -1,0 +1,521 @@
+//go:build linux || freebsd || openbsd || netbsd || (dragonfly && cgo)
+
+package secretservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/mcpcred/mcpcred/backends"
+)
+
+// Keyring is a backends.Keyring on the Secret Service. It connects on first use and
+// keeps one connection and one session until Close. It is safe for concurrent use.
+type Keyring struct {
+	cfg Config
+
+	mu     sync.Mutex
+	closed bool
+	addr   string
+	owner  string // unique bus name of the service
+	conn   *dbus.Conn
+	sess   *session
+
+	// For tests of the retry: decryptFaults makes the next n decryptions fail,
+	// sealFaults the next n secrets sent reach the service malformed.
+	decryptFaults atomic.Int32
+	sealFaults    atomic.Int32
+}
+
+// seal encrypts a secret for the service with session s.
+func (k *Keyring) seal(s *session, value []byte) (secret, error) {
+	sec, err := s.seal(value, ContentType)
+	if err == nil && k.sealFaults.Load() > 0 && k.sealFaults.Add(-1) >= 0 && len(sec.Value) > 0 {
+		sec.Value = sec.Value[:len(sec.Value)-1]
+	}
+	return sec, err
+}
+
+var _ backends.Keyring = (*Keyring)(nil)
+
+// New returns a Keyring that connects on first use.
+func New(cfg Config) *Keyring {
+	return &Keyring{cfg: cfg}
+}
+
+// Name implements backends.Keyring.
+func (k *Keyring) Name() string { return "secret-service" }
+
+func (k *Keyring) promptAllowed() bool {
+	switch k.cfg.Prompt {
+	case PromptAlways:
+		return true
+	case PromptNever:
+		return false
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// deadline bounds ctx by the configured timeout.
+func (k *Keyring) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	t := k.cfg.Timeout
+	if t <= 0 {
+		t = DefaultTimeout
+	}
+	return context.WithTimeout(ctx, t)
+}
+
+// state returns the connection and session, connecting and opening them if needed.
+func (k *Keyring) state(ctx context.Context) (*dbus.Conn, *session, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil, nil, errors.New("keyring is closed")
+	}
+	if k.conn != nil && !k.conn.Connected() {
+		k.conn, k.sess, k.owner = nil, nil, ""
+	}
+	if k.conn == nil {
+		addr := k.cfg.Address
+		if addr == "" {
+			a, err := busAddress()
+			if err != nil {
+				return nil, nil, err
+			}
+			addr = a
+		}
+		k.addr = addr
+		c, err := dial(ctx, addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		// GetNameOwner is NameHasOwner plus the owner's name; neither activates.
+		var owner string
+		err = c.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner)
+		if err != nil {
+			c.Close()
+			if dbusErrorName(err) == "org.freedesktop.DBus.Error.NameHasNoOwner" {
+				return nil, nil, fmt.Errorf("no program owns %s on the bus at %s: %w", busName, addr, backends.ErrUnavailable)
+			}
+			return nil, nil, wrap("look up "+busName, err)
+		}
+		k.conn, k.owner = c, owner
+	}
+	if k.sess == nil {
+		s, err := openSession(ctx, k.conn)
+		if err != nil {
+			return nil, nil, err
+		}
+		k.sess = s
+	}
+	return k.conn, k.sess, nil
+}
+
+func openSession(ctx context.Context, c *dbus.Conn) (*session, error) {
+	key, err := newDHKey()
+	if err != nil {
+		return nil, err
+	}
+	var out dbus.Variant
+	var path dbus.ObjectPath
+	err = call(ctx, c, servicePath, ifaceService+".OpenSession", AlgorithmDH, dbus.MakeVariant(key.pub)).Store(&out, &path)
+	if err == nil {
+		pub, ok := out.Value().([]byte)
+		if !ok {
+			closeSession(c, path)
+			return nil, fmt.Errorf("open session: service public key has type %s: %w", out.Signature(), backends.ErrUnavailable)
+		}
+		aesKey, err := key.aesKey(pub)
+		if err != nil {
+			closeSession(c, path)
+			return nil, fmt.Errorf("open session: %w: %w", backends.ErrUnavailable, err)
+		}
+		return &session{path: path, alg: AlgorithmDH, key: aesKey}, nil
+	}
+	if dbusErrorName(err) != "org.freedesktop.DBus.Error.NotSupported" {
+		return nil, wrap("open session", err)
+	}
+	err = call(ctx, c, servicePath, ifaceService+".OpenSession", AlgorithmPlain, dbus.MakeVariant("")).Store(&out, &path)
+	if err != nil {
+		return nil, wrap("open plain session", err)
+	}
+	return &session{path: path, alg: AlgorithmPlain}, nil
+}
+
+// closeSession closes a session without waiting for the reply.
+func closeSession(c *dbus.Conn, p dbus.ObjectPath) {
+	c.Object(busName, p).Call(ifaceSession+".Close", dbus.FlagNoAutoStart|dbus.FlagNoReplyExpected)
+}
+
+// dropSession forgets s (if still current) so that the next call opens a new one.
+func (k *Keyring) dropSession(s *session) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.sess == s {
+		k.sess = nil
+		if k.conn != nil {
+			closeSession(k.conn, s.path)
+		}
+	}
+}
+
+// sessionBroken reports an error after which a new session should be tried.
+func sessionBroken(err error) bool {
+	if errors.Is(err, errDecrypt) {
+		return true
+	}
+	switch dbusErrorName(err) {
+	case "org.freedesktop.Secret.Error.NoSession",
+		// gnome-keyring's answers to a secret it could not decrypt: InvalidArgs from
+		// SetSecret, Failed ("Couldn't create item: The secret was transferred or
+		// encrypted in an invalid way") from CreateItem. Every call retried is
+		// idempotent (CreateItem replaces), so a retry for another cause is harmless.
+		"org.freedesktop.DBus.Error.InvalidArgs",
+		"org.freedesktop.DBus.Error.Failed":
+		return true
+	}
+	return false
+}
+
+// withSession runs f with the current session; if f fails in a way that points at
+// the session, it opens a new session and runs f once more.
+func (k *Keyring) withSession(ctx context.Context, f func(*dbus.Conn, *session) error) error {
+	for attempt := 0; ; attempt++ {
+		c, s, err := k.state(ctx)
+		if err != nil {
+			return err
+		}
+		err = f(c, s)
+		if err == nil || attempt > 0 || !sessionBroken(err) || ctx.Err() != nil {
+			return err
+		}
+		k.dropSession(s)
+	}
+}
+
+// search runs Service.SearchItems.
+func (k *Keyring) search(ctx context.Context, attrs map[string]string) (unlocked, locked []dbus.ObjectPath, err error) {
+	c, _, err := k.state(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := call(ctx, c, servicePath, ifaceService+".SearchItems", attrs).Store(&unlocked, &locked); err != nil {
+		return nil, nil, wrap("search", err)
+	}
+	return unlocked, locked, nil
+}
+
+// searchUnlocked returns the unlocked items matching attrs. If there are none but
+// locked ones match, it unlocks those (when prompting is allowed) or fails with
+// backends.ErrLocked.
+func (k *Keyring) searchUnlocked(ctx context.Context, attrs map[string]string) ([]dbus.ObjectPath, error) {
+	unlocked, locked, err := k.search(ctx, attrs)
+	if err != nil || len(unlocked) > 0 || len(locked) == 0 {
+		return unlocked, err
+	}
+	c, _, err := k.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.unlock(ctx, c, locked); err != nil {
+		return nil, err
+	}
+	unlocked, _, err = k.search(ctx, attrs)
+	return unlocked, err
+}
+
+// findOne returns the one unlocked item matching attrs.
+func (k *Keyring) findOne(ctx context.Context, attrs map[string]string) (dbus.ObjectPath, error) {
+	items, err := k.searchUnlocked(ctx, attrs)
+	switch {
+	case err != nil:
+		return "", err
+	case len(items) == 0:
+		return "", backends.ErrNotFound
+	case len(items) > 1:
+		return "", fmt.Errorf("%d items: %w", len(items), backends.ErrAmbiguous)
+	}
+	return items[0], nil
+}
+
+func (k *Keyring) getSecret(ctx context.Context, item dbus.ObjectPath) (value []byte, contentType string, err error) {
+	err = k.withSession(ctx, func(c *dbus.Conn, s *session) error {
+		var sec secret
+		if err := call(ctx, c, item, ifaceItem+".GetSecret", s.path).Store(&sec); err != nil {
+			return err
+		}
+		if k.decryptFaults.Load() > 0 && k.decryptFaults.Add(-1) >= 0 {
+			return errDecrypt
+		}
+		v, err := s.open(sec)
+		if err != nil {
+			return err
+		}
+		value, contentType = v, sec.ContentType
+		return nil
+	})
+	if err != nil {
+		return nil, "", wrap("read secret", err)
+	}
+	return value, contentType, nil
+}
+
+func (k *Keyring) setSecret(ctx context.Context, item dbus.ObjectPath, value []byte) error {
+	err := k.withSession(ctx, func(c *dbus.Conn, s *session) error {
+		sec, err := k.seal(s, value)
+		if err != nil {
+			return err
+		}
+		return call(ctx, c, item, ifaceItem+".SetSecret", sec).Err
+	})
+	return wrap("write secret", err)
+}
+
+// defaultCollection returns the collection new items go to.
+func (k *Keyring) defaultCollection(ctx context.Context, c *dbus.Conn) (dbus.ObjectPath, error) {
+	var p dbus.ObjectPath
+	if err := call(ctx, c, servicePath, ifaceService+".ReadAlias", "default").Store(&p); err != nil {
+		return "", wrap("read the default alias", err)
+	}
+	if p != noPath && p != "" {
+		return p, nil
+	}
+	var all []dbus.ObjectPath
+	if err := getProp(ctx, c, servicePath, ifaceService, "Collections", &all); err != nil {
+		return "", wrap("list collections", err)
+	}
+	if slices.Contains(all, loginCollection) {
+		return loginCollection, nil
+	}
+	return "", fmt.Errorf("no default collection (and no login collection) to store in: %w", backends.ErrUnavailable)
+}
+
+// create makes a new item in the default collection, replacing one with the same
+// attributes there.
+func (k *Keyring) create(ctx context.Context, label string, attrs map[string]string, value []byte) (dbus.ObjectPath, error) {
+	var item dbus.ObjectPath
+	unlocked := false
+	err := k.withSession(ctx, func(c *dbus.Conn, s *session) error {
+		coll, err := k.defaultCollection(ctx, c)
+		if err != nil {
+			return err
+		}
+		props := map[string]dbus.Variant{
+			ifaceItem + ".Label":      dbus.MakeVariant(label),
+			ifaceItem + ".Attributes": dbus.MakeVariant(attrs),
+		}
+		for {
+			sec, err := k.seal(s, value)
+			if err != nil {
+				return err
+			}
+			var prompt dbus.ObjectPath
+			err = call(ctx, c, coll, ifaceCollection+".CreateItem", props, sec, true).Store(&item, &prompt)
+			if err != nil && dbusErrorName(err) == "org.freedesktop.Secret.Error.IsLocked" && !unlocked {
+				if err := k.unlock(ctx, c, []dbus.ObjectPath{coll}); err != nil {
+					return err
+				}
+				unlocked = true
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if prompt != noPath && prompt != "" {
+				v, err := k.runPrompt(ctx, c, prompt)
+				if err != nil {
+					return err
+				}
+				if p, ok := v.Value().(dbus.ObjectPath); ok {
+					item = p
+				}
+			}
+			return nil
+		}
+	})
+	if err != nil {
+		return "", wrap("create item", err)
+	}
+	return item, nil
+}
+
+func (k *Keyring) deleteItem(ctx context.Context, item dbus.ObjectPath) error {
+	c, _, err := k.state(ctx)
+	if err != nil {
+		return err
+	}
+	var prompt dbus.ObjectPath
+	if err := call(ctx, c, item, ifaceItem+".Delete").Store(&prompt); err != nil {
+		return wrap("delete item", err)
+	}
+	if prompt != noPath && prompt != "" {
+		if _, err := k.runPrompt(ctx, c, prompt); err != nil {
+			return wrap("delete item", err)
+		}
+	}
+	return nil
+}
+
+func keyAttrs(service, account string) map[string]string {
+	return map[string]string{"service": service, "username": account}
+}
+
+// Get implements backends.Keyring.
+func (k *Keyring) Get(ctx context.Context, service, account string) (_ []byte, err error) {
+	defer public("get", &err)
+	ctx, cancel := k.deadline(ctx)
+	defer cancel()
+	item, err := k.findOne(ctx, keyAttrs(service, account))
+	if err != nil {
+		return nil, err
+	}
+	v, _, err := k.getSecret(ctx, item)
+	return v, err
+}
+
+// Set implements backends.Keyring.
+func (k *Keyring) Set(ctx context.Context, service, account string, value []byte) (err error) {
+	defer public("set", &err)
+	ctx, cancel := k.deadline(ctx)
+	defer cancel()
+	item, err := k.findOne(ctx, keyAttrs(service, account))
+	switch {
+	case err == nil:
+		return k.setSecret(ctx, item, value)
+	case errors.Is(err, backends.ErrNotFound):
+		_, err = k.create(ctx, account+"@"+service, Attributes(service, account), value)
+		return err
+	}
+	return err
+}
+
+// Delete implements backends.Keyring.
+func (k *Keyring) Delete(ctx context.Context, service, account string) (err error) {
+	defer public("delete", &err)
+	ctx, cancel := k.deadline(ctx)
+	defer cancel()
+	item, err := k.findOne(ctx, keyAttrs(service, account))
+	if err != nil {
+		return err
+	}
+	return k.deleteItem(ctx, item)
+}
+
+// List implements backends.Keyring.
+func (k *Keyring) List(ctx context.Context, service string) (_ []string, err error) {
+	defer public("list", &err)
+	ctx, cancel := k.deadline(ctx)
+	defer cancel()
+	unlocked, locked, err := k.search(ctx, map[string]string{"service": service})
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := k.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(locked) > 0 {
+		// Leaving them out would make stored accounts look absent.
+		if err := k.unlock(ctx, c, locked); err != nil {
+			return nil, err
+		}
+		if unlocked, _, err = k.search(ctx, map[string]string{"service": service}); err != nil {
+			return nil, err
+		}
+	}
+	var accounts []string
+	for _, item := range unlocked {
+		var attrs map[string]string
+		if err := getProp(ctx, c, item, ifaceItem, "Attributes", &attrs); err != nil {
+			if errors.Is(wrap("", err), backends.ErrNotFound) {
+				continue // deleted meanwhile
+			}
+			return nil, wrap("read attributes", err)
+		}
+		if a, ok := attrs["username"]; ok {
+			accounts = append(accounts, a)
+		}
+	}
+	slices.Sort(accounts)
+	return accounts, nil
+}
+
+// Doctor implements backends.Keyring.
+func (k *Keyring) Doctor(ctx context.Context) []string {
+	ctx, cancel := k.deadline(ctx)
+	defer cancel()
+	var lines []string
+	c, s, err := k.state(ctx)
+	k.mu.Lock()
+	addr, owner := k.addr, k.owner
+	k.mu.Unlock()
+	if addr != "" {
+		lines = append(lines, "bus: "+addr)
+	}
+	if err != nil {
+		return append(lines, "error: "+err.Error())
+	}
+	lines = append(lines,
+		fmt.Sprintf("service: %s owned by %s", busName, owner),
+		"session: "+s.alg)
+	var alias dbus.ObjectPath
+	if err := call(ctx, c, servicePath, ifaceService+".ReadAlias", "default").Store(&alias); err != nil {
+		lines = append(lines, "default collection: error: "+wrap("read alias", err).Error())
+	} else if alias == noPath {
+		lines = append(lines, "default collection: none (no \"default\" alias)")
+	}
+	coll, err := k.defaultCollection(ctx, c)
+	if err != nil {
+		return append(lines, "collection for new items: error: "+err.Error())
+	}
+	if alias == noPath {
+		lines = append(lines, "collection for new items: "+string(coll))
+	} else {
+		lines = append(lines, "default collection: "+string(coll))
+	}
+	var isLocked bool
+	if err := getProp(ctx, c, coll, ifaceCollection, "Locked", &isLocked); err != nil {
+		lines = append(lines, "lock state: error: "+wrap("read Locked", err).Error())
+	} else if isLocked {
+		lines = append(lines, "lock state: locked")
+	} else {
+		lines = append(lines, "lock state: unlocked")
+	}
+	return append(lines, k.promptLine())
+}
+
+func (k *Keyring) promptLine() string {
+	switch {
+	case k.cfg.Prompt == PromptAlways:
+		return "prompts: allowed"
+	case k.cfg.Prompt == PromptNever:
+		return "prompts: off: a locked collection is reported, not unlocked"
+	case k.promptAllowed():
+		return "prompts: allowed (a display is set)"
+	}
+	return "prompts: off (neither DISPLAY nor WAYLAND_DISPLAY is set): a locked collection is reported, not unlocked"
+}
+
+// Close implements backends.Keyring.
+func (k *Keyring) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closed = true
+	if k.conn == nil {
+		return nil
+	}
+	if k.sess != nil {
+		closeSession(k.conn, k.sess.path)
+		k.sess = nil
+	}
+	err := k.conn.Close()
+	k.conn = nil
+	return err
+}
