@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh Debian 12 machine and
+# runs every test. CI (.ci/run) runs exactly this; so can a developer.
+#
+#   scripts/test.sh
+#
+# What it installs when missing (apt-get, as root or with password-less sudo): git,
+# util-linux's flock, dbus and gnome-keyring and libsecret-tools (a private Secret
+# Service), wine64 and a MinGW compiler (the Windows backend's tests as Windows
+# binaries), Node's packages for the test authorization server, and Chromium (the
+# login flow). Each step says what it runs. Under CI=true a test whose real component
+# is missing fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+apt_install() {
+	local missing=()
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	local sudo=()
+	[ "$(id -u)" = 0 ] || sudo=(sudo -n)
+	echo "installing ${missing[*]}"
+	if [ ! -f /tmp/mcpcred-apt-updated ]; then
+		"${sudo[@]}" apt-get update -qq
+		touch /tmp/mcpcred-apt-updated
+	fi
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+step "packages"
+apt_install git util-linux ca-certificates
+
+step "format and static checks"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+step "unit, transcript and real-process tests, against a real gnome-keyring"
+scripts/with-secret-service.sh go test -count=1 ./...
+
+step "a Secret Service whose collection starts locked"
+scripts/with-secret-service.sh --locked go test -count=1 -run 'Locked' ./backends/secretservice/
+
+step "fuzzing the wire format (a short run)"
+go test -run '^$' -fuzz '^FuzzRead$' -fuzztime 15s ./protocol/
+go test -run '^$' -fuzz '^FuzzReadJSON$' -fuzztime 10s ./protocol/
+
+echo
+echo "all tests passed"
