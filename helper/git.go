@@ -1,18 +1,431 @@
 package helper
 
-import (
-	"context"
+// Git credentials: every request without server_name (spec section 4.2). The rules
+// are those of git's own helpers (research/git-credential-protocol.md, sections
+// 2-5 and 8); docs/git.md says what a user sees.
 
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
-// TEMPORARY until git credentials land: git's own rules for a helper that holds
-// none. A get prints nothing, store and erase do nothing.
-func (h *Helper) gitGet(context.Context, *protocol.Message) (*protocol.Message, error) {
+// gitRequest is a git credential request, after `url` was expanded.
+type gitRequest struct {
+	q backends.GitQuery
+
+	password, credential, authType string
+	hasPassword, hasCredential     bool
+	hasAuthType                    bool
+	expiry                         int64 // 0: never
+	refreshToken                   string
+	capAuthType                    bool // capability[]=authtype
+	ephemeral                      bool
+}
+
+// gitKeys are the attributes a git request is made of; others are ignored.
+var gitKeys = []string{
+	"protocol", "host", "path", "username", "password", "password_expiry_utc",
+	"oauth_refresh_token", "capability[]", "authtype", "credential", "ephemeral",
+}
+
+// parseGitRequest reads a git credential request. A `url` is expanded as git's
+// credential_read does: it clears what came before it, and the attributes that
+// follow it override what it set. Values decoded from the URL that hold LF, CR or
+// NUL make the request bad, as git refuses such a URL.
+func parseGitRequest(m *protocol.Message) (*gitRequest, error) {
+	vals := map[string]string{}
+	has := map[string]bool{}
+	keys := m.Keys()
+	urlPos := slices.Index(keys, "url")
+	if urlPos >= 0 {
+		raw, _ := m.Get("url")
+		u, ok := parseGitURL(raw)
+		if !ok {
+			return nil, badRequest(`url has no scheme: a git credential url looks like https://host/path`)
+		}
+		for k, p := range map[string]*string{"protocol": u.protocol, "host": u.host, "path": u.path, "username": u.username, "password": u.password} {
+			if p == nil {
+				continue
+			}
+			if strings.ContainsAny(*p, "\n\r\x00") {
+				return nil, badRequest("url: its %s holds LF, CR or NUL once decoded; refusing it as git does", k)
+			}
+			vals[k], has[k] = *p, true
+		}
+	}
+	for i, k := range keys {
+		if i < urlPos || !slices.Contains(gitKeys, k) {
+			continue // before the url: git cleared it; or not a git attribute
+		}
+		if k == "capability[]" {
+			vals[k], has[k] = "", slices.Contains(m.Values(k), "authtype")
+			continue
+		}
+		vals[k], _ = m.Get(k)
+		has[k] = true
+	}
+	for k, v := range vals {
+		if strings.ContainsAny(v, "\n\r\x00") { // unreachable through protocol.Read
+			return nil, badRequest("%s holds LF, CR or NUL", k)
+		}
+	}
+	r := &gitRequest{
+		q: backends.GitQuery{
+			Protocol: vals["protocol"], HasProtocol: has["protocol"],
+			Host: vals["host"], HasHost: has["host"],
+			Path: vals["path"], HasPath: has["path"],
+			Username: vals["username"], HasUser: has["username"],
+		},
+		password: vals["password"], hasPassword: has["password"],
+		credential: vals["credential"], hasCredential: has["credential"],
+		authType: vals["authtype"], hasAuthType: has["authtype"],
+		expiry:       backends.ParseGitExpiry(vals["password_expiry_utc"]),
+		refreshToken: vals["oauth_refresh_token"],
+		capAuthType:  has["capability[]"],
+	}
+	if has["ephemeral"] {
+		v, ok := parseGitBool(vals["ephemeral"])
+		if !ok {
+			return nil, badRequest("ephemeral must be a boolean (true, false, 1, 0)")
+		}
+		r.ephemeral = v
+	}
+	return r, nil
+}
+
+// queryUTF8 reports whether every query field is UTF-8: nothing else is ever
+// stored, so a query that is not matches nothing.
+func queryUTF8(q backends.GitQuery) bool {
+	return utf8.ValidString(q.Protocol) && utf8.ValidString(q.Host) &&
+		utf8.ValidString(q.Path) && utf8.ValidString(q.Username)
+}
+
+func (h *Helper) gitExpired(c *backends.GitCredential) bool {
+	return c.Expiry != 0 && c.Expiry < h.now().Unix()
+}
+
+// gitPick returns the credential a get answers with, from one store's
+// candidates: the matching, unexpired ones, authtype credentials only when the
+// request has the capability (and then before password ones), no path before a
+// path, no username before a username, then by path and username.
+func (h *Helper) gitPick(r *gitRequest, cands []backends.GitCredential) *backends.GitCredential {
+	var ok []*backends.GitCredential
+	for i := range cands {
+		c := &cands[i]
+		if !r.q.Matches(c) || h.gitExpired(c) || c.AuthType != "" && !r.capAuthType {
+			continue
+		}
+		ok = append(ok, c)
+	}
+	if len(ok) == 0 {
+		return nil
+	}
+	b2i := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(ok, func(a, b *backends.GitCredential) int {
+		return cmp.Or(
+			cmp.Compare(b2i(a.AuthType == ""), b2i(b.AuthType == "")),
+			cmp.Compare(b2i(a.HasPath), b2i(b.HasPath)),
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(b2i(a.HasUser), b2i(b.HasUser)),
+			cmp.Compare(a.Username, b.Username),
+		)
+	})
+	return ok[0]
+}
+
+// gitAnswer is what get prints for c: capability[]=authtype first for an authtype
+// credential, then the fields in git's own order. protocol, host and path are
+// not echoed.
+func gitAnswer(c *backends.GitCredential) *protocol.Message {
+	m := protocol.NewMessage()
+	if c.AuthType != "" {
+		m.Set("capability[]", "authtype")
+		m.Set("authtype", c.AuthType)
+		m.Set("credential", c.Credential)
+	}
+	if c.HasUser {
+		m.Set("username", c.Username)
+	}
+	if c.AuthType == "" {
+		m.Set("password", c.Password)
+	}
+	if c.RefreshToken != "" {
+		m.Set("oauth_refresh_token", c.RefreshToken)
+	}
+	if c.Expiry != 0 {
+		m.Set("password_expiry_utc", strconv.FormatInt(c.Expiry, 10))
+	}
+	return m
+}
+
+// gitKeyring returns the keyring's git layout, or why there is none.
+func (h *Helper) gitKeyring() (backends.GitKeyring, error) {
+	if h.Keyring == nil {
+		return nil, h.errNoKeyring()
+	}
+	gk, ok := h.Keyring.(backends.GitKeyring)
+	if !ok {
+		return nil, fmt.Errorf("%w: the %s keyring keeps no git credentials in this build", backends.ErrUnavailable, h.Keyring.Name())
+	}
+	return gk, nil
+}
+
+// gitCall runs fn against the keyring's git layout with the per-call deadline.
+func (h *Helper) gitCall(ctx context.Context, fn func(ctx context.Context, gk backends.GitKeyring) error) error {
+	gk, err := h.gitKeyring()
+	if err != nil {
+		return err
+	}
+	if h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+	}
+	return fn(ctx, gk)
+}
+
+func (h *Helper) gitSearchKeyring(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
+	var out []backends.GitCredential
+	err := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) (err error) {
+		out, err = gk.GitSearch(ctx, q)
+		return err
+	})
+	return out, err
+}
+
+// gitGet answers a get: nothing without protocol and host, nothing on a miss.
+func (h *Helper) gitGet(ctx context.Context, m *protocol.Message) (*protocol.Message, error) {
+	r, err := parseGitRequest(m)
+	if err != nil {
+		return nil, err
+	}
+	if !r.q.HasProtocol || !r.q.HasHost || !queryUTF8(r.q) {
+		return nil, nil
+	}
+	if h.Mode != File {
+		cands, err := h.gitSearchKeyring(ctx, r.q)
+		if err != nil && h.Mode == Keyring {
+			return nil, fmt.Errorf("failed to read git credentials from the keyring: %w", err)
+		}
+		if c := h.gitPick(r, cands); c != nil {
+			return gitAnswer(c), nil
+		}
+		if h.Mode == Keyring {
+			return nil, nil
+		}
+	}
+	cands, err := h.gitFileRead()
+	if err != nil {
+		return nil, err
+	}
+	if c := h.gitPick(r, cands); c != nil {
+		return gitAnswer(c), nil
+	}
 	return nil, nil
 }
-func (h *Helper) gitStore(context.Context, *protocol.Message) error { return nil }
-func (h *Helper) gitErase(context.Context, *protocol.Message) error { return nil }
-func (h *Helper) gitList(context.Context) ([]*protocol.Message, error) {
-	return nil, nil
+
+// gitRecord is the credential a store request describes, or nil when git's helpers
+// would store nothing: ephemeral, no protocol or host, neither username and
+// password nor (with the capability) authtype and credential, or already expired.
+func (h *Helper) gitRecord(r *gitRequest) (*backends.GitCredential, error) {
+	if r.ephemeral || !r.q.HasProtocol || !r.q.HasHost {
+		return nil, nil
+	}
+	c := &backends.GitCredential{
+		Protocol: r.q.Protocol, Host: r.q.Host,
+		Path: r.q.Path, HasPath: r.q.HasPath,
+		Username: r.q.Username, HasUser: r.q.HasUser,
+		Expiry: r.expiry, RefreshToken: r.refreshToken,
+	}
+	switch {
+	case r.capAuthType && r.hasAuthType && r.authType != "" && r.hasCredential:
+		c.AuthType, c.Credential = r.authType, r.credential
+	case r.q.HasUser && r.hasPassword:
+		c.Password = r.password
+	default:
+		return nil, nil
+	}
+	if h.gitExpired(c) {
+		return nil, nil
+	}
+	for k, v := range map[string]string{
+		"protocol": c.Protocol, "host": c.Host, "path": c.Path, "username": c.Username,
+		"password": c.Password, "authtype": c.AuthType, "credential": c.Credential,
+		"oauth_refresh_token": c.RefreshToken,
+	} {
+		if !utf8.ValidString(v) {
+			return nil, badRequest("%s is not UTF-8 text: mcpcred stores git credentials as UTF-8 only", k)
+		}
+	}
+	return c, nil
 }
+
+// gitStore answers a store. It prints nothing; on success it says nothing either,
+// except the notice when auto mode falls back to the plaintext file.
+func (h *Helper) gitStore(ctx context.Context, m *protocol.Message) error {
+	r, err := parseGitRequest(m)
+	if err != nil {
+		return err
+	}
+	c, err := h.gitRecord(r)
+	if err != nil || c == nil {
+		return err
+	}
+	switch h.Mode {
+	case File:
+		return h.gitFileStore(c)
+	case Keyring:
+		if err := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) error { return gk.GitStore(ctx, *c) }); err != nil {
+			return fmt.Errorf("failed to write the git credential to the keyring: %w", err)
+		}
+		return nil
+	}
+	kerr := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) error { return gk.GitStore(ctx, *c) })
+	if kerr == nil {
+		// The keyring has it now: the file's copy goes (the seed's migration).
+		q := c.Query()
+		if err := h.gitFileDelete(q.Matches); err != nil {
+			h.notice("stored in the keyring, but the old copy in %s could not be removed: %s", h.gitFile().Path(), oneLine(err))
+		}
+		return nil
+	}
+	h.notice("%s; stored in the plaintext file %s", keyringFailure(kerr), h.gitFile().Path())
+	if err := h.gitFileStore(c); err != nil {
+		return fmt.Errorf("failed to write the git credential to the keyring (%s) and to the file: %w", oneLine(kerr), err)
+	}
+	return nil
+}
+
+// gitEraseMatch is credential_match(want=r, have=c, match_password=1): a password
+// in the request only erases credentials with that password, a credential only
+// those with that credential.
+func gitEraseMatch(r *gitRequest, c *backends.GitCredential) bool {
+	if !r.q.Matches(c) {
+		return false
+	}
+	if r.hasPassword && (c.AuthType != "" || c.Password != r.password) {
+		return false
+	}
+	if r.hasCredential && (c.AuthType == "" || c.Credential != r.credential) {
+		return false
+	}
+	return true
+}
+
+// gitErase answers an erase: every matching credential goes, from the stores the
+// mode uses. An empty request erases nothing.
+func (h *Helper) gitErase(ctx context.Context, m *protocol.Message) error {
+	r, err := parseGitRequest(m)
+	if err != nil {
+		return err
+	}
+	if !r.q.HasProtocol && !r.q.HasHost && !r.q.HasPath && !r.q.HasUser || !queryUTF8(r.q) {
+		return nil
+	}
+	if h.Mode != File {
+		err := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) error {
+			cands, err := gk.GitSearch(ctx, r.q)
+			if err != nil {
+				return err
+			}
+			for i := range cands {
+				if !gitEraseMatch(r, &cands[i]) {
+					continue
+				}
+				if err := gk.GitDelete(ctx, cands[i]); err != nil && !errors.Is(err, backends.ErrNotFound) {
+					return err
+				}
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+		case h.Mode == Auto && errors.Is(err, backends.ErrUnavailable) && !errors.Is(err, backends.ErrLocked):
+			// No keyring here holds nothing: the file copy is still erased.
+		default:
+			return fmt.Errorf("failed to erase git credentials from the keyring: %w", err)
+		}
+		if h.Mode == Keyring {
+			return nil
+		}
+	}
+	return h.gitFileDelete(func(c *backends.GitCredential) bool { return gitEraseMatch(r, c) })
+}
+
+// gitList lists the git credentials of the stores the mode reads: identity,
+// authtype, expiry and where it is kept, never a secret.
+func (h *Helper) gitList(ctx context.Context) ([]*protocol.Message, error) {
+	var out []*protocol.Message
+	bad := 0
+	add := func(cs []backends.GitCredential, where string) {
+		slices.SortStableFunc(cs, func(a, b backends.GitCredential) int {
+			return cmp.Or(cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Host, b.Host),
+				cmp.Compare(a.Path, b.Path), cmp.Compare(a.Username, b.Username))
+		})
+		for i := range cs {
+			c := &cs[i]
+			m := protocol.NewMessage()
+			m.Set("protocol", c.Protocol)
+			m.Set("host", c.Host)
+			if c.HasPath {
+				m.Set("path", c.Path)
+			}
+			if c.HasUser {
+				m.Set("username", c.Username)
+			}
+			if c.AuthType != "" {
+				m.Set("authtype", c.AuthType)
+			}
+			if c.Expiry != 0 {
+				m.Set("expires_at", strconv.FormatInt(c.Expiry, 10))
+			}
+			m.Set("store", where)
+			if m.Write(discard{}) != nil || m.WriteJSON(discard{}) != nil {
+				bad++
+				continue
+			}
+			out = append(out, m)
+		}
+	}
+	if h.Mode != File {
+		cs, err := h.gitSearchKeyring(ctx, backends.GitQuery{})
+		switch {
+		case err == nil:
+			add(cs, InKeyring)
+		case h.Mode == Keyring:
+			return nil, fmt.Errorf("failed to list git credentials in the keyring: %w", err)
+		case !errors.Is(err, backends.ErrUnavailable):
+			// An unusable keyring was already reported with the tokens.
+			h.notice("git credentials in the keyring not listed: %s", oneLine(err))
+		}
+	}
+	if h.Mode != Keyring {
+		cs, err := h.gitFileRead()
+		if err != nil {
+			return out, err
+		}
+		add(cs, InFile)
+	}
+	if bad > 0 {
+		h.notice("%d git credential(s) not listed: a field holds LF, CR, NUL or bytes that are not UTF-8", bad)
+	}
+	return out, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -69,7 +69,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		fmt.Fprintf(stdout, "mcpcred %s\n", version())
 		return exitOK
 	case "capability":
-		fmt.Fprint(stdout, "version 0\n")
+		// git 2.46's report: authtype credentials are kept; state[] is not used.
+		fmt.Fprint(stdout, "version 0\ncapability authtype\n")
 		return exitOK
 	}
 	if !helper.IsRequestVerb(verb) && verb != "doctor" {

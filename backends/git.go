@@ -1,0 +1,116 @@
+package backends
+
+import (
+	"context"
+	"math"
+	"strings"
+)
+
+// GitCredential is one git credential as an OS keyring holds it, in the layout of
+// that OS's own git helper (git-credential-libsecret, -osxkeychain, -wincred). The
+// fields are git's credential-helper attributes.
+//
+// A credential is of one of two kinds. A password credential has AuthType == ""
+// and a Password (which may be empty). An authtype credential (git 2.46) has a
+// non-empty AuthType and a Credential, and no password.
+type GitCredential struct {
+	// ID is the backend's name for the item (a D-Bus object path, a target
+	// name). GitSearch sets it; GitDelete uses it.
+	ID string
+
+	Protocol string
+	Host     string // with ":port" when there is one
+	Path     string
+	HasPath  bool // a path, possibly empty, is part of the credential
+	Username string
+	HasUser  bool // a username, possibly empty, is part of the credential
+
+	Password   string
+	AuthType   string
+	Credential string
+
+	// Expiry is password_expiry_utc in Unix seconds; 0 means it never expires.
+	Expiry int64
+	// RefreshToken is oauth_refresh_token; "" means none.
+	RefreshToken string
+}
+
+// GitQuery selects git credentials: each field counts only when its Has flag is
+// set, and then the credential must have that field, equal. An empty string is a
+// value, not a wildcard.
+type GitQuery struct {
+	Protocol    string
+	HasProtocol bool
+	Host        string
+	HasHost     bool
+	Path        string
+	HasPath     bool
+	Username    string
+	HasUser     bool
+}
+
+// GitKeyring is implemented by the OS keyrings that also keep git credentials in
+// the OS's git layout. Matching, expiry and the choice between matches are the
+// caller's: a backend only finds candidates, writes and deletes. Every method
+// honours ctx's deadline; errors follow the Keyring rules (ErrUnavailable,
+// ErrLocked, no secret in a message).
+type GitKeyring interface {
+	// GitSearch returns the stored git credentials that may match q: every one
+	// that matches, and possibly others (the caller filters), in the backend's
+	// order of preference. Items it cannot parse are left out. An empty q lists
+	// every git credential.
+	GitSearch(ctx context.Context, q GitQuery) ([]GitCredential, error)
+	// GitStore stores c, replacing every credential of either kind that c's
+	// identity matches (c.Query().Matches), as git-credential-store and -cache
+	// do: a credential stored without a path replaces that user's credentials
+	// for the host with a path too.
+	GitStore(ctx context.Context, c GitCredential) error
+	// GitDelete removes one credential that GitSearch returned. An item already
+	// gone is an error matching ErrNotFound.
+	GitDelete(ctx context.Context, c GitCredential) error
+}
+
+// Query is c's identity as a query: protocol and host, and path and username
+// when c has them.
+func (c *GitCredential) Query() GitQuery {
+	return GitQuery{Protocol: c.Protocol, HasProtocol: true, Host: c.Host, HasHost: true,
+		Path: c.Path, HasPath: c.HasPath, Username: c.Username, HasUser: c.HasUser}
+}
+
+// Matches is git's credential_match(want=q, have=c, match_password=0): every field
+// present in q is present in c, and equal.
+func (q GitQuery) Matches(c *GitCredential) bool {
+	return (!q.HasProtocol || q.Protocol == c.Protocol) &&
+		(!q.HasHost || q.Host == c.Host) &&
+		(!q.HasPath || c.HasPath && q.Path == c.Path) &&
+		(!q.HasUser || c.HasUser && q.Username == c.Username)
+}
+
+// ParseGitExpiry reads password_expiry_utc as git does (strtoumax base 10, then
+// 0 or overflow meaning "never"): leading white space and a sign are skipped,
+// reading stops at the first non-digit, no digits is 0. It returns Unix seconds,
+// or 0 for "never expires". A negative number wraps to a huge unsigned one in
+// git, which never passes: never here too.
+func ParseGitExpiry(s string) int64 {
+	i := 0
+	for i < len(s) && strings.IndexByte(" \t\n\v\f\r", s[i]) >= 0 {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	var v uint64
+	for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+		d := uint64(s[i] - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0 // ERANGE: never
+		}
+		v = v*10 + d
+	}
+	if neg || v > math.MaxInt64 {
+		return 0
+	}
+	return int64(v)
+}

@@ -1,0 +1,216 @@
+package helper
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/file"
+)
+
+// The git credential file: <home>/git-credentials.json, beside .credentials.json,
+// a JSON object kept by backends/file (locked, atomic, 0600). Each key is the
+// credential's identity written as a URL without password,
+// protocol://[username@]host[/path] (see gitFileKey); each value is one entry:
+//
+//	{"protocol":"https","host":"example.com","path":"org/repo.git","username":"alice",
+//	 "password":"...","password_expiry_utc":1700000000,"oauth_refresh_token":"..."}
+//
+// or, for an authtype credential, "authtype" and "credential" instead of
+// "password". Absent fields are left out; an empty string is a value. The entry's
+// own fields are what counts: the key is only there to keep one entry per
+// identity and to make the file readable. Entries that do not parse are skipped
+// and kept, as git-credential-store keeps lines it cannot read.
+const (
+	gitFileName = "git-credentials.json"
+	gitLockName = "git-credentials.lock"
+)
+
+// gitFile is the git credential file store, beside the token file, with its own
+// lock file beside the token file's lock.
+func (h *Helper) gitFile() *file.Store {
+	return file.New(
+		filepath.Join(filepath.Dir(h.Tokens.Path()), gitFileName),
+		filepath.Join(filepath.Dir(h.Tokens.LockPath()), gitLockName),
+		h.Timeout)
+}
+
+type gitFileEntry struct {
+	Protocol     *string `json:"protocol"`
+	Host         *string `json:"host"`
+	Path         *string `json:"path,omitempty"`
+	Username     *string `json:"username,omitempty"`
+	Password     *string `json:"password,omitempty"`
+	AuthType     string  `json:"authtype,omitempty"`
+	Credential   *string `json:"credential,omitempty"`
+	Expiry       int64   `json:"password_expiry_utc,omitempty"`
+	RefreshToken string  `json:"oauth_refresh_token,omitempty"`
+}
+
+func (e *gitFileEntry) cred() (backends.GitCredential, bool) {
+	var c backends.GitCredential
+	if e.Protocol == nil || e.Host == nil || e.Expiry < 0 {
+		return c, false
+	}
+	c.Protocol, c.Host = *e.Protocol, *e.Host
+	if e.Path != nil {
+		c.Path, c.HasPath = *e.Path, true
+	}
+	if e.Username != nil {
+		c.Username, c.HasUser = *e.Username, true
+	}
+	switch {
+	case e.AuthType != "" && e.Credential != nil && e.Password == nil:
+		c.AuthType, c.Credential = e.AuthType, *e.Credential
+	case e.AuthType == "" && e.Credential == nil && e.Password != nil:
+		c.Password = *e.Password
+	default:
+		return c, false
+	}
+	c.Expiry, c.RefreshToken = e.Expiry, e.RefreshToken
+	return c, true
+}
+
+func gitEntryJSON(c *backends.GitCredential) (json.RawMessage, error) {
+	e := gitFileEntry{Protocol: &c.Protocol, Host: &c.Host, AuthType: c.AuthType,
+		Expiry: c.Expiry, RefreshToken: c.RefreshToken}
+	if c.HasPath {
+		e.Path = &c.Path
+	}
+	if c.HasUser {
+		e.Username = &c.Username
+	}
+	if c.AuthType != "" {
+		e.Credential = &c.Credential
+	} else {
+		e.Password = &c.Password
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&e); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// gitFileKey writes c's identity as protocol://[username@]host[/path]. "%" is
+// escaped everywhere, and so is each part's separator ("://" in the protocol, "@"
+// and ":" and "/" in the username, "@" and "/" in the host), so different
+// identities never share a key. A username that is present but empty gives
+// "@host"; a path that is present but empty a trailing "/".
+func gitFileKey(c *backends.GitCredential) string {
+	var b strings.Builder
+	b.WriteString(escapeKeyPart(c.Protocol, ":/"))
+	b.WriteString("://")
+	if c.HasUser {
+		b.WriteString(escapeKeyPart(c.Username, "@:/"))
+		b.WriteByte('@')
+	}
+	b.WriteString(escapeKeyPart(c.Host, "@/"))
+	if c.HasPath {
+		b.WriteByte('/')
+		b.WriteString(escapeKeyPart(c.Path, ""))
+	}
+	return b.String()
+}
+
+func escapeKeyPart(s, special string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' || strings.IndexByte(special, c) >= 0 {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func parseGitEntry(raw json.RawMessage) (backends.GitCredential, bool) {
+	var e gitFileEntry
+	if json.Unmarshal(raw, &e) != nil {
+		return backends.GitCredential{}, false
+	}
+	return e.cred()
+}
+
+// gitFileRead returns the credentials in the file, in key order.
+func (h *Helper) gitFileRead() ([]backends.GitCredential, error) {
+	entries, err := h.gitFile().Read()
+	if err != nil {
+		return nil, err
+	}
+	var out []backends.GitCredential
+	for _, k := range sortedKeys(entries) {
+		if c, ok := parseGitEntry(entries[k]); ok {
+			c.ID = k
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// gitFileStore puts c in the file in place of every entry its identity matches
+// (as git-credential-store does), and drops expired entries while it rewrites the
+// file anyway.
+func (h *Helper) gitFileStore(c *backends.GitCredential) error {
+	raw, err := gitEntryJSON(c)
+	if err != nil {
+		return err
+	}
+	key, q := gitFileKey(c), c.Query()
+	return h.gitFile().Update(func(entries map[string]json.RawMessage) (bool, error) {
+		changed := false
+		for k, v := range entries {
+			old, ok := parseGitEntry(v)
+			if ok && k != key && (q.Matches(&old) || h.gitExpired(&old)) {
+				delete(entries, k)
+				changed = true
+			}
+		}
+		if old, ok := entries[key]; ok && bytes.Equal(old, raw) {
+			return changed, nil
+		}
+		entries[key] = raw
+		return true, nil
+	})
+}
+
+// gitFileDelete removes every entry for which match is true. When none does, it
+// takes no lock and writes nothing.
+func (h *Helper) gitFileDelete(match func(*backends.GitCredential) bool) error {
+	cs, err := h.gitFileRead()
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(cs, func(c backends.GitCredential) bool { return match(&c) }) {
+		return nil
+	}
+	return h.gitFile().Update(func(entries map[string]json.RawMessage) (bool, error) {
+		changed := false
+		for k, v := range entries {
+			if c, ok := parseGitEntry(v); ok && match(&c) {
+				delete(entries, k)
+				changed = true
+			}
+		}
+		return changed, nil
+	})
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
