@@ -146,8 +146,19 @@ func (h *Helper) loadKeyring(ctx context.Context, key string) (*Token, error) {
 }
 
 // loadFile finds the entry whose own server_name and server_url give key, as
-// Codex does: the map key itself is not trusted.
+// Codex does: the map key itself is not trusted. The entry under key is looked up
+// first without decoding the others, which is all a file mcpcred or Codex wrote
+// needs; only a miss decodes the whole file to search by identity.
 func (h *Helper) loadFile(key string) (*Token, error) {
+	raw, found, err := h.Tokens.Lookup(key)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if t, err := ParseFileJSON(raw); err == nil && t.Key() == key {
+			return t, nil
+		}
+	}
 	entries, err := h.Tokens.Read()
 	if err != nil {
 		return nil, err
