@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"syscall"
 	"time"
 )
 
@@ -57,8 +56,8 @@ func main() {
 			continue
 		}
 		times = append(times, elapsed)
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = append(rss, int64(ru.Maxrss)) // KiB on Linux
+		if kib, ok := peakRSS(cmd.ProcessState); ok {
+			rss = append(rss, kib)
 		}
 	}
 	slices.Sort(times)
