@@ -49,6 +49,12 @@ scripts/with-secret-service.sh go test -count=1 ./...
 step "a Secret Service whose collection starts locked"
 scripts/with-secret-service.sh --locked go test -count=1 -run 'Locked' ./backends/secretservice/
 
+step "Windows: the Credential Manager backend, the file store and the helper as Windows binaries under Wine"
+scripts/wine-test.sh -count=1 ./backends/wincred/ ./backends/file/ ./helper/ ./protocol/
+
+step "every OS builds and vets; the macOS Keychain backend type-checks with cgo"
+scripts/crossbuild.sh
+
 step "fuzzing the wire format (a short run)"
 go test -run '^$' -fuzz '^FuzzRead$' -fuzztime 15s ./protocol/
 go test -run '^$' -fuzz '^FuzzReadJSON$' -fuzztime 10s ./protocol/
