@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf "\n== %s  [%s]\n" "$*" "$(date +%T)"; }
 
 apt_install() {
 	local missing=()
