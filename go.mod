@@ -5,12 +5,10 @@ go 1.26.8
 require (
 	github.com/danieljoos/wincred v1.2.3
 	github.com/godbus/dbus/v5 v5.2.4
+	github.com/keybase/go-keychain v0.0.1
 	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/oauth2 v0.38.0
 	golang.org/x/sys v0.50.0
 )
 
-require (
-	github.com/keybase/go-keychain v0.0.1 // indirect
-	golang.org/x/oauth2 v0.38.0 // indirect
-	golang.org/x/tools v0.26.0 // indirect
-)
+require golang.org/x/tools v0.26.0 // indirect

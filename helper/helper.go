@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"time"
 
@@ -62,6 +63,13 @@ type Helper struct {
 	Timeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Refresh on read (refresh.go): the margin below which a token is refreshed,
+	// whether refresh is off, the HTTP client of token requests (nil: a default
+	// one), and the flags that `mcpcred login` needs to reach these same stores.
+	MinTTL     time.Duration
+	NoRefresh  bool
+	HTTPClient *http.Client
+	LoginArgs  string
 }
 
 func (h *Helper) now() time.Time {

@@ -103,7 +103,7 @@ func (h *Helper) get(ctx context.Context, req *protocol.Message) (*protocol.Mess
 	if err != nil {
 		return nil, err
 	}
-	t, _, err := h.LoadToken(ctx, name, url)
+	t, err := h.ReadToken(ctx, name, url, false) // refresh on read: refresh.go
 	if err != nil || t == nil {
 		return nil, err
 	}

@@ -33,6 +33,11 @@ apt_install() {
 
 step "packages"
 apt_install git util-linux ca-certificates
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+
+step "test components: the OAuth authorization server (npm ci) and Chromium"
+scripts/setup-oauth-as.sh
+scripts/setup-chromium.sh >/dev/null
 
 step "format and static checks"
 unformatted=$(gofmt -l $(git ls-files '*.go'))

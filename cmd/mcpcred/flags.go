@@ -28,7 +28,11 @@ var flagSpecs = map[string]flagSpec{
 	"client-id":     {},
 	"scope":         {},
 	"no-browser":    {isBool: true},
-	"help":          {isBool: true},
+	// login: a pre-registered client's secret, never on the command line ("-" is
+	// stdin), and how long to wait for the browser.
+	"client-secret-file": {},
+	"login-timeout":      {env: "MCPCRED_LOGIN_TIMEOUT", def: "5m"},
+	"help":               {isBool: true},
 }
 
 // invocation is a parsed command line: the flags given (on the line or through

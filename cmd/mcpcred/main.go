@@ -26,6 +26,11 @@ func main() {
 
 const usage = `usage: mcpcred [flags] get|store|erase|list   (a request on stdin)
        mcpcred [flags] capability|doctor|version|help
+       mcpcred [flags] login URL [--server NAME] [--client-id ID [--client-secret-file FILE|-]]
+                       [--scope S] [--no-browser] [--login-timeout DUR]
+       mcpcred [flags] logout URL [--server NAME]
+       mcpcred [flags] headers [--url URL] [--server NAME] [--force-refresh]
+                       (exit 3: log in, 4: keyring unavailable; docs/oauth.md)
 
 Flags (each also set by its environment variable; the flag wins):
   --store auto|file|keyring   MCPCRED_STORE    where records live (default auto)
@@ -33,6 +38,8 @@ Flags (each also set by its environment variable; the flag wins):
   --home DIR                  MCPCRED_HOME     where the file store and locks live
   --timeout DUR               MCPCRED_TIMEOUT  longest keyring or lock wait (default 3s)
   --format kv|json            MCPCRED_FORMAT   wire format (default kv)
+  --min-ttl DUR               MCPCRED_MIN_TTL  get/headers refresh a token expiring within it (default 60s)
+  --no-refresh                MCPCRED_NO_REFRESH  never refresh on read
 `
 
 // Exit statuses of spec section 2.
@@ -72,6 +79,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		// git 2.46's report: authtype credentials are kept; state[] is not used.
 		fmt.Fprint(stdout, "version 0\ncapability authtype\n")
 		return exitOK
+	case "login", "logout":
+		return runAuth(verb, rest, inv, getenv, stdin, stderr)
+	case "headers":
+		return runHeaders(rest, inv, getenv, stdout, stderr)
 	}
 	if !helper.IsRequestVerb(verb) && verb != "doctor" {
 		// git asks helpers to ignore operations they do not know.
@@ -149,6 +160,9 @@ func newHelper(inv *invocation, getenv func(string) string, stderr io.Writer) (*
 	// --store file reads and writes no keyring, but erase still asks it (the
 	// seed's rule); native keyrings connect only when first called.
 	h.Keyring, h.NoKeyring = native.New(backends.Options{Timeout: timeout, CodexLayout: codex})
+	if err := configureRefresh(h, inv); err != nil { // headers.go
+		return nil, err
+	}
 	return h, nil
 }
 
