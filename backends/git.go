@@ -114,3 +114,27 @@ func ParseGitExpiry(s string) int64 {
 	}
 	return int64(v)
 }
+
+// ApplySecret fills the secret fields from the lines of a secret as git's own
+// keyring helpers write it (libsecret, wincred): the first line is the password,
+// or the credential of an authtype item, and key=value lines follow
+// (password_expiry_utc, oauth_refresh_token, and authtype on authtype items). It
+// reports false for an authtype item that has no authtype.
+func (c *GitCredential) ApplySecret(lines []string, isAuthType bool) bool {
+	for _, l := range lines[1:] {
+		switch k, v, _ := strings.Cut(l, "="); {
+		case k == "password_expiry_utc":
+			c.Expiry = ParseGitExpiry(v)
+		case k == "oauth_refresh_token":
+			c.RefreshToken = v
+		case k == "authtype" && isAuthType:
+			c.AuthType = v
+		}
+	}
+	if !isAuthType {
+		c.Password = lines[0]
+		return true
+	}
+	c.Credential = lines[0]
+	return c.AuthType != ""
+}

@@ -20,17 +20,7 @@ import (
 // expires_in is the lifetime left at now, as Codex's own writes carry the token
 // endpoint's relative lifetime; readers use expires_at.
 func (t *Token) KeyringJSON(now time.Time) []byte {
-	b := make([]byte, 0, 512)
-	b = append(b, `{"server_name":`...)
-	b = protocol.AppendJSONString(b, t.ServerName)
-	b = append(b, `,"url":`...)
-	b = protocol.AppendJSONString(b, t.URL)
-	if t.Issuer != "" {
-		b = append(b, `,"issuer":`...)
-		b = protocol.AppendJSONString(b, t.Issuer)
-	}
-	b = append(b, `,"client_id":`...)
-	b = protocol.AppendJSONString(b, t.ClientID)
+	b := t.appendHead(make([]byte, 0, 512), "url")
 	b = append(b, `,"token_response":{"access_token":`...)
 	b = protocol.AppendJSONString(b, t.AccessToken)
 	b = append(b, `,"token_type":`...)
@@ -66,17 +56,7 @@ func (t *Token) KeyringJSON(now time.Time) []byte {
 // (FallbackTokenEntry): absent expires_at and refresh_token are null, as serde
 // writes an Option without skip_serializing_if; scopes is an array.
 func (t *Token) FileJSON() []byte {
-	b := make([]byte, 0, 512)
-	b = append(b, `{"server_name":`...)
-	b = protocol.AppendJSONString(b, t.ServerName)
-	b = append(b, `,"server_url":`...)
-	b = protocol.AppendJSONString(b, t.URL)
-	if t.Issuer != "" {
-		b = append(b, `,"issuer":`...)
-		b = protocol.AppendJSONString(b, t.Issuer)
-	}
-	b = append(b, `,"client_id":`...)
-	b = protocol.AppendJSONString(b, t.ClientID)
+	b := t.appendHead(make([]byte, 0, 512), "server_url")
 	b = append(b, `,"access_token":`...)
 	b = protocol.AppendJSONString(b, t.AccessToken)
 	b = append(b, `,"expires_at":`...)
@@ -101,6 +81,21 @@ func (t *Token) FileJSON() []byte {
 	b = append(b, ']')
 	b = t.appendExtras(b, true)
 	return append(b, '}')
+}
+
+// appendHead opens the object with the fields both formats start with, in
+// Codex's order: server_name, the URL under urlKey, issuer when known, client_id.
+func (t *Token) appendHead(b []byte, urlKey string) []byte {
+	b = append(b, `{"server_name":`...)
+	b = protocol.AppendJSONString(b, t.ServerName)
+	b = append(b, `,"`+urlKey+`":`...)
+	b = protocol.AppendJSONString(b, t.URL)
+	if t.Issuer != "" {
+		b = append(b, `,"issuer":`...)
+		b = protocol.AppendJSONString(b, t.Issuer)
+	}
+	b = append(b, `,"client_id":`...)
+	return protocol.AppendJSONString(b, t.ClientID)
 }
 
 // appendExtras adds the fields of spec 4.1 that Codex's structs have no room for.

@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -186,12 +188,7 @@ func findFileEntry(entries map[string]json.RawMessage, key string) (*Token, stri
 			return t, key, nil
 		}
 	}
-	keys := make([]string, 0, len(entries))
-	for k := range entries {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(entries)) {
 		t, err := ParseFileJSON(entries[k])
 		if err != nil {
 			return nil, "", fmt.Errorf("entry %q is not a token record: %w", k, err)
@@ -357,12 +354,7 @@ func (h *Helper) ListTokens(ctx context.Context) ([]Listed, error) {
 		if err != nil {
 			return out, err
 		}
-		keys := make([]string, 0, len(entries))
-		for k := range entries {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(entries)) {
 			t, err := ParseFileJSON(entries[k])
 			if err != nil {
 				return out, fmt.Errorf("%s: entry %q is not a token record: %w", h.Tokens.Path(), k, err)

@@ -32,8 +32,14 @@ apt_install() {
 }
 
 step "packages"
-apt_install git util-linux ca-certificates
-command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+# Everything the tests run, in one apt-get (the scripts below would install their
+# own parts when run alone): git; flock; a private D-Bus bus, gnome-keyring and
+# libsecret's secret-tool; Wine and MinGW for the Windows tests; Chromium for the
+# login flow; Node for the test authorization server, unless one is installed.
+packages=(git util-linux ca-certificates dbus-daemon dbus-bin gnome-keyring libsecret-tools
+	wine64 gcc-mingw-w64-x86-64-win32 chromium fonts-liberation)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+apt_install "${packages[@]}"
 
 step "test components: the OAuth authorization server (npm ci) and Chromium"
 scripts/setup-oauth-as.sh

@@ -152,27 +152,7 @@ func parseGitItem(it *Item) (c backends.GitCredential, ok bool) {
 	}
 	c.Path, c.HasPath = a["object"]
 	c.Username, c.HasUser = a["user"]
-	lines := strings.Split(string(it.Secret), "\n")
-	first := lines[0]
-	for _, l := range lines[1:] {
-		switch {
-		case strings.HasPrefix(l, "password_expiry_utc="):
-			c.Expiry = backends.ParseGitExpiry(strings.TrimPrefix(l, "password_expiry_utc="))
-		case strings.HasPrefix(l, "oauth_refresh_token="):
-			c.RefreshToken = strings.TrimPrefix(l, "oauth_refresh_token=")
-		case isAuthType && strings.HasPrefix(l, "authtype="):
-			c.AuthType = strings.TrimPrefix(l, "authtype=")
-		}
-	}
-	if isAuthType {
-		if c.AuthType == "" {
-			return c, false
-		}
-		c.Credential = first
-	} else {
-		c.Password = first
-	}
-	return c, true
+	return c, c.ApplySecret(strings.Split(string(it.Secret), "\n"), isAuthType)
 }
 
 // gitSearch runs the searches for q: password items (by protocol when q has one,

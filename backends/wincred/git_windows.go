@@ -96,21 +96,8 @@ func parseGitCred(g *wc.Credential) (c backends.GitCredential, ok bool) {
 		first, rest = blob[:i], blob[i:]
 	}
 	lines := append([]string{first}, strings.FieldsFunc(rest, func(r rune) bool { return r == '\r' || r == '\n' })...)
-	for _, l := range lines[1:] {
-		switch {
-		case strings.HasPrefix(l, "oauth_refresh_token="):
-			c.RefreshToken = strings.TrimPrefix(l, "oauth_refresh_token=")
-		case isAuthType && strings.HasPrefix(l, "authtype="):
-			c.AuthType = strings.TrimPrefix(l, "authtype=")
-		}
-	}
-	if isAuthType {
-		if c.AuthType == "" {
-			return c, false
-		}
-		c.Credential = lines[0]
-	} else {
-		c.Password = lines[0]
+	if !c.ApplySecret(lines, isAuthType) {
+		return c, false
 	}
 	for _, a := range g.Attributes {
 		if a.Keyword == gitExpiryAttr {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -16,7 +17,8 @@ var (
 )
 
 // builtBinary builds the mcpcred command once per test process, so tests can run it
-// as the real, separate processes that git and agent tools start.
+// as the real, separate processes that git and agent tools start. Its directory's
+// name holds a space: git runs helpers through the shell, and that must not break.
 func builtBinary(t *testing.T) string {
 	t.Helper()
 	binaryOnce.Do(func() {
@@ -25,7 +27,7 @@ func builtBinary(t *testing.T) string {
 			binaryErr = err
 			return
 		}
-		binaryPath = filepath.Join(dir, "mcpcred")
+		binaryPath = filepath.Join(dir, "bin dir", "mcpcred")
 		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
 		if err != nil {
 			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -35,4 +37,20 @@ func builtBinary(t *testing.T) string {
 		t.Fatal(binaryErr)
 	}
 	return binaryPath
+}
+
+// removeBuiltBinary runs the tests, then removes the binary builtBinary made.
+type removeBuiltBinary struct{ *testing.M }
+
+func (m removeBuiltBinary) Run() int {
+	code := m.M.Run()
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(filepath.Dir(binaryPath)))
+	}
+	return code
+}
+
+// shellQuote quotes s for sh, as a user quotes a path in a tool's helper command.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

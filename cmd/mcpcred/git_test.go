@@ -27,16 +27,11 @@ import (
 	"github.com/mcpcred/mcpcred/backends/keyringtest"
 )
 
-// mcpcredBinary builds the mcpcred binary into a temp directory whose name
-// holds a space (git runs helpers through the shell).
+// mcpcredBinary is the built binary, for tests that need git too.
 func mcpcredBinary(t *testing.T) string {
 	t.Helper()
 	requireGit(t)
-	bin := filepath.Join(t.TempDir(), "bin dir", "mcpcred")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return builtBinary(t)
 }
 
 // gitEnv is one sandbox: a HOME, a global git config naming the helper, an

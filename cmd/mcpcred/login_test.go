@@ -25,7 +25,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,23 +33,6 @@ import (
 	"github.com/mcpcred/mcpcred/helper/oauth/oauthtest"
 	mcpfixture "github.com/mcpcred/mcpcred/testdata/mcp-fixture"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // interactiveAS is testdata/oauth-as with --consent interactive: a page with
 // Allow and Deny at each prompt (log in, consent). One per test binary.
@@ -87,7 +69,7 @@ type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	stdout bytes.Buffer
-	stderr lockedBuffer
+	stderr oauthtest.SyncBuffer
 	lines  chan string
 	done   chan struct{}
 }

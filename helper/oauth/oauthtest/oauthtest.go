@@ -43,7 +43,7 @@ import (
 type AS struct {
 	// Issuer is the server's URL, http://127.0.0.1:PORT.
 	Issuer string
-	stderr *syncBuffer
+	stderr *SyncBuffer
 }
 
 // Log is what the server wrote on stderr so far, for failure messages.
@@ -145,7 +145,7 @@ func (in *instance) start(o Options) {
 func run(node, dir string, args ...string) (*AS, io.WriteCloser, error) {
 	cmd := exec.Command(node, append([]string{"server.js"}, args...)...)
 	cmd.Dir = dir
-	stderr := &syncBuffer{}
+	stderr := &SyncBuffer{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -183,18 +183,22 @@ func run(node, dir string, args ...string) (*AS, io.WriteCloser, error) {
 	}
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe to write from a child process's output copier
+// while a test reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write implements io.Writer.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
