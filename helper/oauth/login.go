@@ -12,7 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"net"
 	"net/http"
 	"net/url"
@@ -429,31 +429,35 @@ func sentence(s string) string {
 	return s + "."
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// page is the short answer to the browser: %[1]s the title, %[2]s the heading's
+// color, %[3]s the heading, %[4]s the message, each HTML-escaped by writePage.
+// A format string, not html/template: this binary is spawned per request, and the
+// template package's size and start-up cost would land on every get.
+const page = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{.Title}}</title>
+<title>%[1]s</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f6f7f9;color:#1d2330;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}
 main{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2.5rem 3rem;max-width:36rem}
-h1{margin:0 0 1rem;font-size:1.6rem;color:{{.Color}}}
+h1{margin:0 0 1rem;font-size:1.6rem;color:%[2]s}
 p{line-height:1.5;margin:0;overflow-wrap:anywhere}
 small{display:block;margin-top:1.5rem;color:#6b7280}
 </style></head>
-<body><main><h1 id="status">{{.Heading}}</h1><p id="message">{{.Message}}</p><small>mcpcred</small></main></body></html>
-`))
+<body><main><h1 id="status">%[3]s</h1><p id="message">%[4]s</p><small>mcpcred</small></main></body></html>
+`
 
 // writePage answers the browser with a short page.
 func writePage(w http.ResponseWriter, status int, ok bool, msg string) {
-	data := struct{ Title, Heading, Message, Color string }{"mcpcred: login failed", "Login failed", msg, "#b42318"}
+	title, color, heading := "mcpcred: login failed", "#b42318", "Login failed"
 	if ok {
-		data.Title, data.Heading, data.Color = "mcpcred: logged in", "Login complete", "#067647"
+		title, color, heading = "mcpcred: logged in", "#067647", "Login complete"
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, data)
+	fmt.Fprintf(w, page, title, color, heading, html.EscapeString(msg))
 }
 
 // CallbackPorts are three loopback ports derived from the issuer, in the dynamic
