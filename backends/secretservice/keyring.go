@@ -24,7 +24,6 @@ type Keyring struct {
 	mu     sync.Mutex
 	closed bool
 	addr   string
-	owner  string // unique bus name of the service
 	conn   *dbus.Conn
 	sess   *session
 
@@ -80,8 +79,9 @@ func (k *Keyring) state(ctx context.Context) (*dbus.Conn, *session, error) {
 		return nil, nil, errors.New("keyring is closed")
 	}
 	if k.conn != nil && !k.conn.Connected() {
-		k.conn, k.sess, k.owner = nil, nil, ""
+		k.conn, k.sess = nil, nil
 	}
+	var keyc chan dhResult
 	if k.conn == nil {
 		addr := k.cfg.Address
 		if addr == "" {
@@ -92,24 +92,30 @@ func (k *Keyring) state(ctx context.Context) (*dbus.Conn, *session, error) {
 			addr = a
 		}
 		k.addr = addr
+		// The session key's modexp runs while the connection is made: one is CPU,
+		// the other waiting on the bus.
+		keyc = make(chan dhResult, 1)
+		go func() { key, err := newDHKey(); keyc <- dhResult{key, err} }()
 		c, err := dial(ctx, addr)
 		if err != nil {
 			return nil, nil, err
 		}
-		// GetNameOwner is NameHasOwner plus the owner's name; neither activates.
-		var owner string
-		err = c.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner)
-		if err != nil {
-			c.Close()
-			if dbusErrorName(err) == "org.freedesktop.DBus.Error.NameHasNoOwner" {
-				return nil, nil, fmt.Errorf("no program owns %s on the bus at %s: %w", busName, addr, backends.ErrUnavailable)
-			}
-			return nil, nil, wrap("look up "+busName, err)
-		}
-		k.conn, k.owner = c, owner
+		k.conn = c
 	}
 	if k.sess == nil {
-		s, err := openSession(ctx, k.conn)
+		var r dhResult
+		if keyc != nil {
+			r = <-keyc
+		} else {
+			r.key, r.err = newDHKey()
+		}
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		s, err := openSession(ctx, k.conn, r.key)
+		if errors.Is(err, errNoOwner) {
+			return nil, nil, fmt.Errorf("no program owns %s on the bus at %s: %w", busName, k.addr, backends.ErrUnavailable)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -118,14 +124,22 @@ func (k *Keyring) state(ctx context.Context) (*dbus.Conn, *session, error) {
 	return k.conn, k.sess, nil
 }
 
-func openSession(ctx context.Context, c *dbus.Conn) (*session, error) {
-	key, err := newDHKey()
-	if err != nil {
-		return nil, err
-	}
+// errNoOwner: nothing on the bus owns the Secret Service's name.
+var errNoOwner = errors.New("no owner")
+
+type dhResult struct {
+	key *dhKey
+	err error
+}
+
+// openSession opens an encrypted session with key. Every call carries
+// NO_AUTO_START, so on a bus where nothing owns the service this first call fails
+// at once with ServiceUnknown, and nothing is activated: no separate "is it there"
+// round trip is needed.
+func openSession(ctx context.Context, c *dbus.Conn, key *dhKey) (*session, error) {
 	var out dbus.Variant
 	var path dbus.ObjectPath
-	err = call(ctx, c, servicePath, ifaceService+".OpenSession", AlgorithmDH, dbus.MakeVariant(key.pub)).Store(&out, &path)
+	err := call(ctx, c, servicePath, ifaceService+".OpenSession", AlgorithmDH, dbus.MakeVariant(key.pub)).Store(&out, &path)
 	if err == nil {
 		pub, ok := out.Value().([]byte)
 		if !ok {
@@ -139,7 +153,11 @@ func openSession(ctx context.Context, c *dbus.Conn) (*session, error) {
 		}
 		return &session{path: path, alg: AlgorithmDH, key: aesKey}, nil
 	}
-	if dbusErrorName(err) != "org.freedesktop.DBus.Error.NotSupported" {
+	switch dbusErrorName(err) {
+	case "org.freedesktop.DBus.Error.NotSupported":
+	case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner":
+		return nil, errNoOwner
+	default:
 		return nil, wrap("open session", err)
 	}
 	err = call(ctx, c, servicePath, ifaceService+".OpenSession", AlgorithmPlain, dbus.MakeVariant("")).Store(&out, &path)
@@ -454,13 +472,18 @@ func (k *Keyring) Doctor(ctx context.Context) []string {
 	var lines []string
 	c, s, err := k.state(ctx)
 	k.mu.Lock()
-	addr, owner := k.addr, k.owner
+	addr := k.addr
 	k.mu.Unlock()
 	if addr != "" {
 		lines = append(lines, "bus: "+addr)
 	}
 	if err != nil {
 		return append(lines, "error: "+err.Error())
+	}
+	// GetNameOwner is NameHasOwner plus the owner's name; neither activates.
+	var owner string
+	if err := c.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner); err != nil {
+		owner = "(unknown: " + err.Error() + ")"
 	}
 	lines = append(lines,
 		fmt.Sprintf("service: %s owned by %s", busName, owner),
