@@ -174,7 +174,7 @@ func TestGitAutoFallsBackWithNotice(t *testing.T) {
 	kr := &memGit{Keyring: memory.New(), err: fmt.Errorf("dbus gone: %w", backends.ErrUnavailable)}
 	h, notices := newGitHelper(t, Auto, kr)
 	mustServe(t, h, "store", aliceStore)
-	if got, want := notices.String(), "mcpcred: dbus gone: keyring unavailable; stored in the plaintext file "+h.gitFile().Path()+"\n"; got != want {
+	if got, want := notices.String(), "mcpcred: keyring not used (dbus gone: keyring unavailable); stored in the plaintext file "+h.gitFile().Path()+"\n"; got != want {
 		t.Fatalf("notice = %q", got)
 	}
 	if got := mustServe(t, h, "get", hostGet); got != aliceOut {

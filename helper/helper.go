@@ -365,13 +365,10 @@ func (h *Helper) ListTokens(ctx context.Context) ([]Listed, error) {
 	return out, nil
 }
 
-// keyringFailure says why the keyring was not used, in words that start with
-// "keyring".
+// keyringFailure says, in a few words and the keyring's own error, why a write
+// went to the file instead.
 func keyringFailure(err error) string {
-	if errors.Is(err, backends.ErrUnavailable) {
-		return oneLine(err) // "keyring unavailable: ..." or "keyring locked: ..."
-	}
-	return "keyring failed: " + oneLine(err)
+	return "keyring not used (" + oneLine(err) + ")"
 }
 
 // oneLine keeps an error message to one line for stderr.

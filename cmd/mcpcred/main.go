@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,6 +118,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err := h.Serve(ctx, verb, in, stdout, format); err != nil {
 		if helper.IsBadRequest(err) {
 			return fail(exitBadCall, err)
+		}
+		if errors.Is(err, backends.ErrUnavailable) {
+			err = fmt.Errorf("%w; 'mcpcred doctor' says why, '--store file' does without it", err)
 		}
 		return fail(exitFailed, err)
 	}

@@ -278,7 +278,7 @@ func Run(t *testing.T, kr backends.Keyring) {
 		if e.InKeyring(tok) {
 			t.Fatal("the keyring holds the record after a failed write")
 		}
-		want := "mcpcred: keyring failed: injected keyring failure; stored in the plaintext file " + e.Helper.Tokens.Path() + "\n"
+		want := "mcpcred: keyring not used (injected keyring failure); stored in the plaintext file " + e.Helper.Tokens.Path() + "\n"
 		if e.Notices.String() != want {
 			t.Fatalf("notice = %q, want %q", e.Notices, want)
 		}
