@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -48,9 +47,4 @@ func (m removeBuiltBinary) Run() int {
 		os.RemoveAll(filepath.Dir(filepath.Dir(binaryPath)))
 	}
 	return code
-}
-
-// shellQuote quotes s for sh, as a user quotes a path in a tool's helper command.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -543,7 +543,7 @@ func TestOAuthHeadersAsCodexRunsIt(t *testing.T) {
 	e.env = append(codexEnv(user), "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(user, "no-bus"))
 	_, rec := e.login(as, oauthtest.ClientOptions{AccessTokenTTL: time.Hour}, time.Hour)
 
-	cmd := exec.Command("/bin/sh", "-c", shellQuote(e.bin)+" headers --url "+shellQuote(e.url))
+	cmd := exec.Command("/bin/sh", "-c", helper.ShellQuote(e.bin)+" headers --url "+helper.ShellQuote(e.url))
 	cmd.Env = codexEnv(user)
 	cmd.Dir = t.TempDir()
 	r := wait(t, cmd)
@@ -559,7 +559,7 @@ func TestOAuthHeadersAsClaudeRunsIt(t *testing.T) {
 	e := newOAuthEnv(t, "--store", "file")
 	_, rec := e.login(as, oauthtest.ClientOptions{AccessTokenTTL: time.Hour}, time.Hour)
 	for _, label := range []string{e.name, "a-label-claude-chose"} {
-		cmd := exec.Command("/bin/sh", "-c", shellQuote(e.bin)+" headers --store file --home "+shellQuote(e.home))
+		cmd := exec.Command("/bin/sh", "-c", helper.ShellQuote(e.bin)+" headers --store file --home "+helper.ShellQuote(e.home))
 		cmd.Env = append(append([]string{}, e.env...), "CLAUDE_CODE_MCP_SERVER_NAME="+label, "CLAUDE_CODE_MCP_SERVER_URL="+e.url)
 		r := wait(t, cmd)
 		if got := headerToken(t, r); got != rec["access_token"] {
