@@ -55,10 +55,12 @@ go vet ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 step "unit, transcript and real-process tests, against a real gnome-keyring"
-scripts/with-secret-service.sh go test -count=1 ./...
+# -p 1: packages share one gnome-keyring, and the backend's TestLocked locks its
+# collection for a moment; other packages' keyring tests must not run then.
+scripts/with-secret-service.sh go test -count=1 -p 1 ./...
 
 step "a Secret Service whose collection starts locked"
-scripts/with-secret-service.sh --locked go test -count=1 -run 'Locked' ./backends/secretservice/
+scripts/with-secret-service.sh --locked go test -count=1 -run 'Locked' ./backends/secretservice/ ./cmd/mcpcred/
 
 step "Windows: the Credential Manager backend, the file store and the helper as Windows binaries under Wine"
 scripts/wine-test.sh -count=1 ./backends/wincred/ ./backends/file/ ./helper/ ./protocol/
