@@ -68,9 +68,13 @@ scripts/wine-test.sh -count=1 ./backends/wincred/ ./backends/file/ ./helper/ ./p
 step "every OS builds and vets; the macOS Keychain backend type-checks with cgo"
 scripts/crossbuild.sh
 
-step "fuzzing the wire format (a short run)"
-go test -run '^$' -fuzz '^FuzzRead$' -fuzztime 15s ./protocol/
-go test -run '^$' -fuzz '^FuzzReadJSON$' -fuzztime 10s ./protocol/
+step "fuzzing the wire format and the file lookup (a short run each)"
+# -fuzzminimizetime: Go minimizes every new interesting input, which for inputs of
+# a few KB can take the whole run; a second each keeps the fuzzer fuzzing.
+fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "$3" -fuzzminimizetime 1s "$2"; }
+fuzz FuzzRead ./protocol/ 15s
+fuzz FuzzReadJSON ./protocol/ 10s
+fuzz FuzzLookup ./backends/file/ 10s
 
 echo
 echo "all tests passed"
