@@ -36,7 +36,9 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 		}
 	}
 	path := h.Tokens.Path()
-	fmt.Fprintf(w, "file: %s (%s)\n", path, describeFile(path))
+	fmt.Fprintf(w, "token file: %s (%s)\n", path, describeFile(path))
+	gitPath := h.gitFile().Path()
+	fmt.Fprintf(w, "git credentials file: %s (%s)\n", gitPath, describeFile(gitPath))
 	fmt.Fprintf(w, "file directory: %s (%s)\n", filepath.Dir(path), describeFile(filepath.Dir(path)))
 	switch {
 	case h.Mode == File:
