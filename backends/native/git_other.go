@@ -1,4 +1,4 @@
-//go:build !linux && !freebsd && !openbsd && !netbsd && !(dragonfly && cgo) && !windows
+//go:build !linux && !freebsd && !openbsd && !netbsd && !(dragonfly && cgo) && !windows && !(darwin && cgo)
 
 package native
 
