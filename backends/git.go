@@ -3,6 +3,7 @@ package backends
 import (
 	"context"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -137,4 +138,24 @@ func (c *GitCredential) ApplySecret(lines []string, isAuthType bool) bool {
 	}
 	c.Credential = lines[0]
 	return c.AuthType != ""
+}
+
+// Secret is the secret as libsecret and osxkeychain keep it, the inverse of
+// ApplySecret: the password (or the credential and "\nauthtype=A"), then
+// "\npassword_expiry_utc=N" and "\noauth_refresh_token=T" when there are any.
+func (c *GitCredential) Secret() []byte {
+	var b strings.Builder
+	if c.AuthType != "" {
+		b.WriteString(c.Credential)
+		b.WriteString("\nauthtype=" + c.AuthType)
+	} else {
+		b.WriteString(c.Password)
+	}
+	if c.Expiry != 0 {
+		b.WriteString("\npassword_expiry_utc=" + strconv.FormatInt(c.Expiry, 10))
+	}
+	if c.RefreshToken != "" {
+		b.WriteString("\noauth_refresh_token=" + c.RefreshToken)
+	}
+	return []byte(b.String())
 }

@@ -297,24 +297,6 @@ func parseGitAttrs(r *kc.QueryResult, authType bool) (g gitItem, c backends.GitC
 	return g, c, true
 }
 
-// gitData is the item's data: osxkeychain's format.
-func gitData(c *backends.GitCredential) []byte {
-	var b strings.Builder
-	if c.AuthType != "" {
-		b.WriteString(c.Credential)
-		b.WriteString("\nauthtype=" + c.AuthType)
-	} else {
-		b.WriteString(c.Password)
-	}
-	if c.Expiry != 0 {
-		b.WriteString("\npassword_expiry_utc=" + strconv.FormatInt(c.Expiry, 10))
-	}
-	if c.RefreshToken != "" {
-		b.WriteString("\noauth_refresh_token=" + c.RefreshToken)
-	}
-	return []byte(b.String())
-}
-
 // gitLabel is the label of an authtype item, for Keychain Access.
 func gitLabel(c *backends.GitCredential) string {
 	return "Git " + c.AuthType + " credential: " + c.Protocol + "://" + c.Host + "/" + c.Path
@@ -427,7 +409,7 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 	if err != nil {
 		return err
 	}
-	data := gitData(&c)
+	data := c.Secret()
 	upd := kc.NewItem()
 	upd.SetData(data) // never nil: go-keychain drops nil data
 	if g.AuthType {

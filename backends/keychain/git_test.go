@@ -45,11 +45,11 @@ func TestSplitGitHost(t *testing.T) {
 func TestGitDataAndID(t *testing.T) {
 	pw := backends.GitCredential{Protocol: "https", Host: "example.com:8443", Path: "org/r.git", HasPath: true,
 		Username: "alice", HasUser: true, Password: "pw", Expiry: 1700000000, RefreshToken: "rt"}
-	if got, want := string(gitData(&pw)), "pw\npassword_expiry_utc=1700000000\noauth_refresh_token=rt"; got != want {
+	if got, want := string(pw.Secret()), "pw\npassword_expiry_utc=1700000000\noauth_refresh_token=rt"; got != want {
 		t.Errorf("data = %q, want %q", got, want)
 	}
 	at := backends.GitCredential{Protocol: "imaps", Host: "example.com", AuthType: "Bearer", Credential: "tok"}
-	if got, want := string(gitData(&at)), "tok\nauthtype=Bearer"; got != want {
+	if got, want := string(at.Secret()), "tok\nauthtype=Bearer"; got != want {
 		t.Errorf("authtype data = %q, want %q", got, want)
 	}
 	g, err := gitItemOf(&pw)

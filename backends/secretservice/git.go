@@ -110,24 +110,6 @@ func gitLabel(c *backends.GitCredential) string {
 	return l
 }
 
-// gitSecret is the item's secret: libsecret's format.
-func gitSecret(c *backends.GitCredential) []byte {
-	var b strings.Builder
-	if c.AuthType != "" {
-		b.WriteString(c.Credential)
-		b.WriteString("\nauthtype=" + c.AuthType)
-	} else {
-		b.WriteString(c.Password)
-	}
-	if c.Expiry != 0 {
-		b.WriteString("\npassword_expiry_utc=" + strconv.FormatInt(c.Expiry, 10))
-	}
-	if c.RefreshToken != "" {
-		b.WriteString("\noauth_refresh_token=" + c.RefreshToken)
-	}
-	return []byte(b.String())
-}
-
 // parseGitItem reads an item as a git credential; ok is false for an item that is
 // not one (no protocol, no server, an authtype item without its authtype line).
 func parseGitItem(it *Item) (c backends.GitCredential, ok bool) {
@@ -241,7 +223,7 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 			keep[p] = it
 		}
 	}
-	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, gitSecret(&c))
+	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, c.Secret())
 	if err != nil {
 		return err
 	}

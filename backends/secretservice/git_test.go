@@ -40,7 +40,7 @@ func TestGitItemLayout(t *testing.T) {
 	if got, want := gitLabel(&pw), "Git: https://example.com:8443/org/r.git"; got != want {
 		t.Errorf("label = %q, want %q", got, want)
 	}
-	if got, want := string(gitSecret(&pw)), "pw\npassword_expiry_utc=1700000000\noauth_refresh_token=rt"; got != want {
+	if got, want := string(pw.Secret()), "pw\npassword_expiry_utc=1700000000\noauth_refresh_token=rt"; got != want {
 		t.Errorf("secret = %q, want %q", got, want)
 	}
 	at := backends.GitCredential{Protocol: "https", Host: "example.com", AuthType: "Bearer", Credential: "tok"}
@@ -51,12 +51,12 @@ func TestGitItemLayout(t *testing.T) {
 	if got, want := gitLabel(&at), "Git: https://example.com/ (authtype Bearer)"; got != want {
 		t.Errorf("label = %q, want %q", got, want)
 	}
-	if got, want := string(gitSecret(&at)), "tok\nauthtype=Bearer"; got != want {
+	if got, want := string(at.Secret()), "tok\nauthtype=Bearer"; got != want {
 		t.Errorf("secret = %q, want %q", got, want)
 	}
 	// Round trip through parseGitItem.
 	for _, c := range []backends.GitCredential{pw, at} {
-		got, ok := parseGitItem(&Item{Path: "/p", Attributes: gitItemAttrs(&c), Secret: gitSecret(&c)})
+		got, ok := parseGitItem(&Item{Path: "/p", Attributes: gitItemAttrs(&c), Secret: c.Secret()})
 		c.ID = "/p"
 		if !ok || got != c {
 			t.Errorf("parseGitItem = %+v, %v; want %+v", got, ok, c)
