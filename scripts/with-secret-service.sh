@@ -19,7 +19,8 @@
 # when a command is missing (as root, or with password-less sudo). Several runs may
 # go at once: each has its own temp dir, bus and daemon. On exit, INT, TERM or HUP it
 # stops exactly the processes it started (CMD, the daemon, the bus) and removes the
-# temp dir. Its exit status is CMD's; 125 means the script itself failed.
+# temp dir. Its exit status is CMD's; 125 means the script itself failed; 86 means
+# CMD failed and gnome-keyring-daemon had died under it (its log is printed).
 set -u
 
 locked=0
@@ -184,4 +185,11 @@ cmd_pid=$!
 wait "$cmd_pid"
 status=$?
 cmd_pid=
+if [ "$status" -ne 0 ] && ! kill -0 "$kr_pid" 2>/dev/null; then
+	# The command failed for want of a service: say why it went away, and exit
+	# with a status of its own so that a caller can tell this from a test failure.
+	echo "with-secret-service: gnome-keyring-daemon died during the run; its output:" >&2
+	cat "$tmp/keyring.log" >&2
+	status=86
+fi
 exit "$status"
