@@ -101,12 +101,12 @@ func (k *Keyring) state(ctx context.Context) (*dbus.Conn, *session, error) {
 			return nil, nil, err
 		}
 		// Ask the bus, not the service, who owns the name (GetNameOwner activates
-		// nothing) before the first call to the service. This round trip is not
-		// only for the "no owner" message: gnome-keyring 42 learns of a new client
-		// from the bus's NameOwnerChanged, handled apart from method calls, and a
-		// first call that overtakes it kills the daemon ("assertion 'client'
-		// failed", then a GLib error: SIGTRAP). Without this call that happened
-		// within 20,000 sessions here; with it, never.
+		// nothing) before the first call to the service: a clear "no owner" error,
+		// and the service's first message from us comes a round trip after our
+		// Hello. gnome-keyring 42 can abort when short-lived clients follow each
+		// other closely (docs/protocol.md); in loops of 20,000 sessions here that
+		// happened with and without this call, so it is not a fix, only the
+		// conservative order.
 		var owner string
 		err = c.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner)
 		if err != nil {
