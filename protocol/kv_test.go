@@ -76,30 +76,7 @@ func TestReadKV(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := Read(strings.NewReader(tt.in))
-			if tt.wantErr != "" {
-				if err == nil {
-					t.Fatalf("Read(%q) = %v, want error %q", tt.in, dump(m), tt.wantErr)
-				}
-				if m != nil {
-					t.Errorf("Read(%q) returned a message with its error", tt.in)
-				}
-				if !errors.Is(err, ErrBadRequest) {
-					t.Errorf("error %v does not match ErrBadRequest", err)
-				}
-				if !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("error %q, want it to contain %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "x\ry") {
-					t.Errorf("error %q holds a value", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Read(%q): %v", tt.in, err)
-			}
-			if got := dump(m); !slices.Equal(got, tt.want) {
-				t.Errorf("Read(%q) = %q, want %q", tt.in, got, tt.want)
-			}
+			checkRead(t, "Read", tt.in, m, err, tt.want, tt.wantErr, secret, "x\ry")
 		})
 	}
 }
@@ -348,6 +325,39 @@ func BenchmarkWrite(b *testing.B) {
 	for b.Loop() {
 		if err := m.Write(io.Discard); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// checkRead checks one table case of Read or ReadJSON: the message it wants, or an
+// error matching ErrBadRequest that contains wantErr, comes with no message, and
+// holds none of the values in leaks.
+func checkRead(t *testing.T, fn, in string, m *Message, err error, want []string, wantErr string, leaks ...string) {
+	t.Helper()
+	if wantErr == "" {
+		if err != nil {
+			t.Fatalf("%s(%q): %v", fn, in, err)
+		}
+		if got := dump(m); !slices.Equal(got, want) {
+			t.Errorf("%s(%q) = %q, want %q", fn, in, got, want)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("%s(%q) = %q, want error %q", fn, in, dump(m), wantErr)
+	}
+	if m != nil {
+		t.Errorf("%s(%q) returned a message with its error", fn, in)
+	}
+	if !errors.Is(err, ErrBadRequest) {
+		t.Errorf("error %v does not match ErrBadRequest", err)
+	}
+	if !strings.Contains(err.Error(), wantErr) {
+		t.Errorf("error %q, want it to contain %q", err, wantErr)
+	}
+	for _, v := range leaks {
+		if strings.Contains(err.Error(), v) {
+			t.Errorf("error %q holds a value", err)
 		}
 	}
 }
