@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
@@ -85,6 +86,14 @@ func (h *Helper) notice(format string, args ...any) {
 	if h.Notices != nil {
 		fmt.Fprintf(h.Notices, "mcpcred: "+format+"\n", args...)
 	}
+}
+
+// Close releases the keyring's connection, if one was made.
+func (h *Helper) Close() error {
+	if h.Keyring == nil {
+		return nil
+	}
+	return h.Keyring.Close()
 }
 
 // Where a record was found or put.
@@ -269,6 +278,10 @@ func (h *Helper) saveFile(t *Token) error {
 
 // deleteFile removes key and any entry whose own identity gives key.
 func (h *Helper) deleteFile(key string) (bool, error) {
+	if !h.Tokens.Exists() {
+		// The common case once the keyring holds everything: no lock to take.
+		return false, nil
+	}
 	removed := false
 	err := h.Tokens.Update(func(entries map[string]json.RawMessage) (bool, error) {
 		for k, raw := range entries {
@@ -369,6 +382,39 @@ func (h *Helper) ListTokens(ctx context.Context) ([]Listed, error) {
 // went to the file instead.
 func keyringFailure(err error) string {
 	return "keyring not used (" + oneLine(err) + ")"
+}
+
+// ServerNames lists, sorted, the server names of the records stored for url, read
+// from the store keys alone: a key is name + "|" + a hash of url, so no record is
+// read or decrypted (on macOS, no Keychain access dialog either). A keyring that
+// cannot be listed counts as empty unless the mode is keyring.
+func (h *Helper) ServerNames(ctx context.Context, url string) ([]string, error) {
+	var keys []string
+	if h.Mode != File && h.Keyring != nil {
+		err := h.keyringCall(ctx, func(ctx context.Context, kr backends.Keyring) (err error) {
+			keys, err = kr.List(ctx, h.Service)
+			return err
+		})
+		if err != nil && h.Mode == Keyring {
+			return nil, fmt.Errorf("failed to list the keyring: %w", err)
+		}
+	}
+	if h.Mode != Keyring {
+		entries, err := h.Tokens.Read()
+		if err != nil {
+			return nil, err
+		}
+		keys = slices.AppendSeq(keys, maps.Keys(entries))
+	}
+	var names []string
+	for _, k := range keys {
+		i := strings.LastIndexByte(k, '|')
+		if i >= 0 && StoreKey(k[:i], url) == k && !slices.Contains(names, k[:i]) {
+			names = append(names, k[:i])
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // oneLine keeps an error message to one line for stderr.

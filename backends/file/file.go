@@ -84,6 +84,13 @@ func (s *Store) Path() string { return s.path }
 // LockPath returns the lock file's path.
 func (s *Store) LockPath() string { return s.lockPath }
 
+// Exists reports whether the file is there now, so that a caller with nothing to
+// remove can skip taking the lock.
+func (s *Store) Exists() bool {
+	_, err := os.Lstat(s.path)
+	return err == nil
+}
+
 // Read returns the entries of the file, keyed by store key, each the entry's JSON
 // bytes as found in the file. No file is an empty map and no error.
 func (s *Store) Read() (map[string]json.RawMessage, error) {

@@ -105,19 +105,11 @@ func runHeaders(rest []string, inv *invocation, getenv func(string) string, stdo
 	if err != nil {
 		return fail(exitBadCall, err)
 	}
-	defer func() {
-		if h.Keyring != nil {
-			_ = h.Keyring.Close()
-		}
-	}()
+	defer h.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), headersBudget)
 	defer cancel()
 
-	name, err := serverName(ctx, h, inv, getenv, url)
-	if err != nil {
-		return fail(exitCode(err), err)
-	}
-	t, err := h.ReadToken(ctx, name, url, inv.bool("force-refresh"))
+	name, t, err := readHeaderToken(ctx, h, inv, getenv, url)
 	if err != nil {
 		return fail(exitCode(err), err)
 	}
@@ -150,50 +142,38 @@ func runHeaders(rest []string, inv *invocation, getenv func(string) string, stdo
 	return exitOK
 }
 
-// serverName is --server, else CLAUDE_CODE_MCP_SERVER_NAME, else the name of the
-// one record stored for url. A CLAUDE_CODE_MCP_SERVER_NAME with no record falls
-// back to that one record too: the name is Claude Code's label, which need not
-// be the name the login stored.
-func serverName(ctx context.Context, h *helper.Helper, inv *invocation, getenv func(string) string, url string) (string, error) {
+// readHeaderToken reads, refreshing it if due, the token of the server named by
+// --server, else CLAUDE_CODE_MCP_SERVER_NAME, else the one record stored for url.
+// A CLAUDE_CODE_MCP_SERVER_NAME with no record falls back to that one record too:
+// the name is Claude Code's label, which need not be the name the login stored.
+// Each record is read once; the names stored for url come from the store keys,
+// without reading any record. It returns the name used and the token (nil when
+// there is none).
+func readHeaderToken(ctx context.Context, h *helper.Helper, inv *invocation, getenv func(string) string, url string) (string, *helper.Token, error) {
+	force := inv.bool("force-refresh")
 	if name := inv.get("server"); name != "" {
-		return name, nil
+		t, err := h.ReadToken(ctx, name, url, force)
+		return name, t, err
 	}
 	env := getenv("CLAUDE_CODE_MCP_SERVER_NAME")
 	if env != "" {
-		t, _, err := h.LoadToken(ctx, env, url)
-		if err != nil || t != nil {
-			return env, err
+		if t, err := h.ReadToken(ctx, env, url, force); err != nil || t != nil {
+			return env, t, err
 		}
 	}
-	names, err := namesFor(ctx, h, url)
+	names, err := h.ServerNames(ctx, url)
 	switch {
 	case err != nil:
-		return "", err
-	case len(names) == 1:
-		return names[0], nil
+		return "", nil, err
 	case len(names) > 1:
-		return "", usagef("%d records are stored for %s (%s): say which with --server NAME", len(names), url, strings.Join(names, ", "))
+		return "", nil, usagef("%d records are stored for %s (%s): say which with --server NAME", len(names), url, strings.Join(names, ", "))
+	case len(names) == 1 && names[0] != env:
+		t, err := h.ReadToken(ctx, names[0], url, force)
+		return names[0], t, err
 	case env != "":
-		return env, nil
+		return env, nil, nil
 	}
-	return defaultServerName(url), nil
-}
-
-// namesFor lists the server names stored for url, once each, in order.
-func namesFor(ctx context.Context, h *helper.Helper, url string) ([]string, error) {
-	list, err := h.ListTokens(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	seen := map[string]bool{}
-	for _, l := range list {
-		if l.URL == url && !seen[l.ServerName] {
-			seen[l.ServerName] = true
-			names = append(names, l.ServerName)
-		}
-	}
-	return names, nil
+	return defaultServerName(url), nil, nil
 }
 
 // noToken explains an absent record, naming a keyring that could not be asked.

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -47,11 +46,7 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	if err != nil {
 		return fail(exitBadCall, err)
 	}
-	defer func() {
-		if h.Keyring != nil {
-			_ = h.Keyring.Close()
-		}
-	}()
+	defer h.Close()
 	if verb == "logout" {
 		return runLogout(inv, h, serverURL, say, fail)
 	}
@@ -237,16 +232,7 @@ func revoke(ctx context.Context, t *helper.Token, say func(string, ...any)) {
 // storedName is the server name of the one record stored for serverURL: "" when
 // there is none, an error (usage) when there are several.
 func storedName(ctx context.Context, h *helper.Helper, serverURL string) (string, error) {
-	notices := h.Notices
-	h.Notices = nil // a keyring that cannot be listed is not this verb's business
-	defer func() { h.Notices = notices }()
-	list, _ := h.ListTokens(ctx)
-	var names []string
-	for _, l := range list {
-		if l.URL == serverURL && !slices.Contains(names, l.ServerName) {
-			names = append(names, l.ServerName)
-		}
-	}
+	names, _ := h.ServerNames(ctx, serverURL) // what cannot be listed is not this verb's business
 	switch len(names) {
 	case 0:
 		return "", nil

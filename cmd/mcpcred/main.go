@@ -97,11 +97,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if err != nil {
 		return fail(exitBadCall, err)
 	}
-	defer func() {
-		if h.Keyring != nil {
-			_ = h.Keyring.Close()
-		}
-	}()
+	defer h.Close()
 	format, err := helper.ParseFormat(inv.get("format"))
 	if err != nil {
 		return fail(exitBadCall, err)
