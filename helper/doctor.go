@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/file"
 )
 
 // Doctor writes, for a person, which stores exist here, which one a write would use
@@ -35,11 +35,14 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 			fmt.Fprintf(w, "  usable: yes\n")
 		}
 	}
-	path := h.Tokens.Path()
-	fmt.Fprintf(w, "token file: %s (%s)\n", path, describeFile(path))
-	gitPath := h.gitFile().Path()
-	fmt.Fprintf(w, "git credentials file: %s (%s)\n", gitPath, describeFile(gitPath))
-	fmt.Fprintf(w, "file directory: %s (%s)\n", filepath.Dir(path), describeFile(filepath.Dir(path)))
+	tokens := h.Tokens.Status()
+	describeStore(w, "token file", tokens)
+	describeStore(w, "git credentials file", h.gitFile().Status())
+	dir := "absent"
+	if tokens.DirExists {
+		dir = fmt.Sprintf("mode %04o", tokens.DirMode)
+	}
+	fmt.Fprintf(w, "file directory: %s (%s)\n", filepath.Dir(tokens.Path), dir)
 	switch {
 	case h.Mode == File:
 		fmt.Fprintf(w, "writes go to: the file (--store file)\n")
@@ -52,13 +55,14 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	}
 }
 
-func describeFile(path string) string {
-	fi, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "absent"
+// describeStore writes a file store's path, mode and what is wrong with it.
+func describeStore(w io.Writer, what string, st file.Status) {
+	state := "absent"
+	if st.Exists {
+		state = fmt.Sprintf("mode %04o", st.Mode)
 	}
-	if err != nil {
-		return oneLine(err)
+	fmt.Fprintf(w, "%s: %s (%s)\n", what, st.Path, state)
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "  warning: %s\n", oneLine(errors.New(p)))
 	}
-	return fmt.Sprintf("mode %04o", fi.Mode().Perm())
 }

@@ -55,10 +55,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcpcred/mcpcred/protocol"
 )
@@ -152,7 +152,7 @@ func Encode(entries map[string]json.RawMessage) ([]byte, error) {
 	keys := make([]string, 0, len(entries))
 	size := 2
 	for k, v := range entries {
-		if !protocol.ValidString(k) {
+		if !utf8.ValidString(k) {
 			return nil, fmt.Errorf("store key %q is not valid UTF-8", k)
 		}
 		keys = append(keys, k)
@@ -248,7 +248,7 @@ func (s *Store) writeAtomic(dir string, data []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if runtime.GOOS != "windows" {
+	if unixPerms {
 		// The umask may have taken bits away; 0600 exactly.
 		if err := f.Chmod(0o600); err != nil {
 			return fmt.Errorf("chmod %s: %w", tmp, err)
@@ -310,7 +310,7 @@ func mkdirPrivate(dir string) error {
 		}
 		return err
 	}
-	if runtime.GOOS != "windows" {
+	if unixPerms {
 		if err := os.Chmod(dir, 0o700); err != nil {
 			return err
 		}
@@ -320,21 +320,23 @@ func mkdirPrivate(dir string) error {
 
 // Status describes the file for `doctor`. It never reads entries.
 type Status struct {
-	Path     string
-	Exists   bool
-	Mode     fs.FileMode // permission bits of the file, when it exists
-	DirMode  fs.FileMode // permission bits of its directory, when it exists
-	Problems []string    // what is wrong, one sentence each, or none
+	Path      string
+	Exists    bool
+	Mode      fs.FileMode // permission bits of the file, when it exists
+	DirExists bool
+	DirMode   fs.FileMode // permission bits of its directory, when it exists
+	Problems  []string    // what is wrong, one sentence each, or none
 }
 
 // Status reports whether the file exists and what is wrong with its type and
 // permissions (group or other access, a symlink, not a regular file). Unix
-// permissions are not checked on Windows.
+// permissions are checked only where the OS has them (unixPerms, per OS file).
 func (s *Store) Status() Status {
 	st := Status{Path: s.path}
-	checkPerm := runtime.GOOS != "windows"
+	checkPerm := unixPerms
 	dir := filepath.Dir(s.path)
 	if fi, err := os.Stat(dir); err == nil {
+		st.DirExists = true
 		st.DirMode = fi.Mode().Perm()
 		if checkPerm && st.DirMode&0o077 != 0 {
 			st.Problems = append(st.Problems, fmt.Sprintf("directory %s has mode %04o; others can list it (0700 recommended)", dir, st.DirMode))

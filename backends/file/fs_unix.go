@@ -31,3 +31,6 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// unixPerms: permission bits mean what they say here.
+const unixPerms = true

@@ -47,3 +47,6 @@ func renameReplace(from, to string) error {
 // syncDir is a no-op: Windows cannot fsync a directory; MoveFileEx is durable
 // enough once the file's data was flushed.
 func syncDir(string) error { return nil }
+
+// unixPerms: Windows keeps access in ACLs; Go's permission bits are made up.
+const unixPerms = false
