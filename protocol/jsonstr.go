@@ -1,7 +1,5 @@
 package protocol
 
-import "unicode/utf8"
-
 // AppendJSONString appends s as a JSON string the way Rust's serde_json writes it, so
 // that files and keyring items mcpcred writes are byte for byte what Codex writes:
 // only '"', '\\' and control characters below U+0020 are escaped (\b \f \n \r \t, the
@@ -40,6 +38,3 @@ func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
-
-// ValidString reports whether s can be stored in a JSON record Codex can read.
-func ValidString(s string) bool { return utf8.ValidString(s) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Read reads one kv request from r, up to the first blank line or EOF. See the
@@ -146,7 +147,7 @@ func (m *Message) check(jsonOut bool) error {
 		if strings.ContainsAny(e.key, "=\n\r\x00") {
 			return unwritable("", false, `a key holds "=", LF, CR or NUL`)
 		}
-		if jsonOut && !ValidString(e.key) {
+		if jsonOut && !utf8.ValidString(e.key) {
 			return unwritable("", false, "a key is not valid UTF-8")
 		}
 		if e.set {
@@ -170,7 +171,7 @@ func checkValue(key, v string, jsonOut bool) error {
 	if strings.ContainsAny(v, "\n\r\x00") {
 		return unwritable(key, true, "the value holds LF, CR or NUL")
 	}
-	if jsonOut && !ValidString(v) {
+	if jsonOut && !utf8.ValidString(v) {
 		return unwritable(key, true, "the value is not valid UTF-8")
 	}
 	return nil
