@@ -3,8 +3,9 @@
 #
 #   scripts/crossbuild.sh            (from anywhere in the module)
 #
-# For linux, darwin, windows, freebsd and openbsd on amd64 and arm64, with
-# CGO_ENABLED=0: `go build ./...` and `go vet ./...` (tests included). darwin
+# For every OS/arch of scripts/platforms.sh (linux, darwin, windows, freebsd and
+# openbsd on amd64 and arm64), with CGO_ENABLED=0: `go build ./...` and
+# `go vet ./...` (tests included). darwin
 # without cgo leaves out the Keychain backend (its files need cgo), so the script
 # also runs scripts/darwin-typecheck, which type-checks the darwin cgo build
 # (arm64 and amd64) with go/types. Every step runs; the script fails if any did,
@@ -20,13 +21,12 @@ step() {
 		failed+=("$name")
 	fi
 }
-for os in linux darwin windows freebsd openbsd; do
-	for arch in amd64 arm64; do
-		echo "crossbuild: $os/$arch" >&2
-		export GOOS=$os GOARCH=$arch CGO_ENABLED=0
-		step "build $os/$arch" go build ./...
-		step "vet $os/$arch" go vet ./...
-	done
+. scripts/platforms.sh
+for p in "${platforms[@]}"; do
+	echo "crossbuild: $p" >&2
+	export GOOS=${p%/*} GOARCH=${p#*/} CGO_ENABLED=0
+	step "build $p" go build ./...
+	step "vet $p" go vet ./...
 done
 unset GOOS GOARCH CGO_ENABLED
 echo "crossbuild: darwin cgo type-check" >&2

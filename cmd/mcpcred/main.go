@@ -202,6 +202,9 @@ func homeDir(inv *invocation, codex bool, getenv func(string) string) (string, e
 }
 
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}
