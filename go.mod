@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/danieljoos/wincred v1.2.3
+	github.com/docker/docker-credential-helpers v0.9.13
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/keybase/go-keychain v0.0.1
 	github.com/rogpeppe/go-internal v1.16.0

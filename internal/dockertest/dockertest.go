@@ -1,0 +1,63 @@
+// Package dockertest builds docker's own credential helpers from their module
+// (github.com/docker/docker-credential-helpers, at the version go.mod requires)
+// so tests can run them next to mcpcred: the same store, read by both.
+//
+// Only docker-credential-secretservice is built so far: it is the helper this
+// machine can run (cgo and libsecret, against the private Secret Service of
+// scripts/with-secret-service.sh). Its item layout is described in docs/docker.md.
+package dockertest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpcred/mcpcred/backends/keyringtest"
+)
+
+// Module is the module the helpers are built from.
+const Module = "github.com/docker/docker-credential-helpers"
+
+// SecretService builds docker-credential-secretservice into a temporary directory
+// of t and returns its path. It is linked as docker's releases are (the Name and
+// Version their messages print), so what it writes and answers is what users'
+// copies do. A missing C compiler or libsecret-1-dev is keyringtest.Missing: a
+// skip on a developer's machine, a failure under CI.
+//
+// The go build of it is cached by Go, so calling this in each test costs a link.
+func SecretService(t testing.TB) string {
+	t.Helper()
+	for _, tool := range []string{"gcc", "pkg-config"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			keyringtest.Missing(t, tool+" is not installed (docker-credential-secretservice needs cgo)")
+		}
+	}
+	if out, err := exec.Command("pkg-config", "--exists", "--print-errors", "libsecret-1").CombinedOutput(); err != nil {
+		keyringtest.Missing(t, "libsecret-1-dev is not installed: "+strings.TrimSpace(string(out)))
+	}
+	version := goCmd(t, "list", "-m", "-f", "{{.Version}}", Module)
+	const name = "docker-credential-secretservice"
+	bin := filepath.Join(t.TempDir(), name)
+	ldflags := "-X " + Module + "/credentials.Name=" + name + " -X " + Module + "/credentials.Version=" + version
+	cmd := exec.Command("go", "build", "-o", bin, "-ldflags", ldflags, Module+"/secretservice/cmd")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s %s: %v\n%s", name, version, err, out)
+	}
+	return bin
+}
+
+func goCmd(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		msg := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg = string(ee.Stderr)
+		}
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, msg)
+	}
+	return strings.TrimSpace(string(out))
+}
