@@ -8,7 +8,8 @@
 # util-linux's flock, dbus and gnome-keyring and libsecret-tools (a private Secret
 # Service), wine64 and a MinGW compiler (the Windows backend's tests as Windows
 # binaries), gcc and libsecret-1-dev (docker's own Secret Service helper, built
-# from its module for the tests), Node's packages for the test authorization
+# from its module for the tests), podman and docker-registry (a real login on
+# loopback), Node's packages for the test authorization
 # server, and Chromium (the login flow). Each step says what it runs. Under
 # CI=true a test whose real component is missing fails instead of skipping.
 set -euo pipefail
@@ -37,11 +38,11 @@ step "packages"
 # own parts when run alone): git; flock; a private D-Bus bus, gnome-keyring and
 # libsecret's secret-tool; Wine and MinGW for the Windows tests; Chromium for the
 # login flow; gcc and libsecret-1-dev to build docker-credential-secretservice
-# (internal/dockertest, cgo); Node for the test authorization server, unless one
-# is installed.
+# (internal/dockertest, cgo), podman and docker-registry to log in to a registry
+# on loopback; Node for the test authorization server, unless one is installed.
 packages=(git util-linux ca-certificates dbus-daemon dbus-bin gnome-keyring libsecret-tools
 	wine64 gcc-mingw-w64-x86-64-win32 chromium fonts-liberation
-	gcc libc6-dev pkg-config libsecret-1-dev)
+	gcc libc6-dev pkg-config libsecret-1-dev podman docker-registry)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 apt_install "${packages[@]}"
 

@@ -1,10 +1,13 @@
-// Package dockertest builds docker's own credential helpers from their module
-// (github.com/docker/docker-credential-helpers, at the version go.mod requires)
-// so tests can run them next to mcpcred: the same store, read by both.
+// Package dockertest holds the real parts of docker's credential-helper world
+// for tests: docker's own helpers, built from their module
+// (github.com/docker/docker-credential-helpers, at the version go.mod requires),
+// and a container registry on loopback to log in to (Registry), so that clients
+// such as podman can be driven against a helper and the store read by both.
 //
 // Only docker-credential-secretservice is built so far: it is the helper this
-// machine can run (cgo and libsecret, against the private Secret Service of
-// scripts/with-secret-service.sh). Its item layout is described in docs/docker.md.
+// machine can run (Linux, cgo and libsecret, against the private Secret Service
+// of scripts/with-secret-service.sh). Its item layout is described in
+// docs/docker.md, and pinned by this package's tests.
 package dockertest
 
 import (

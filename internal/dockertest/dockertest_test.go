@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -158,4 +159,71 @@ func sameLines(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// TestPodmanLogin: a real client logs in to a real registry on loopback, and its
+// credentials go through docker-credential-secretservice (credHelpers) into the
+// Secret Service; logout erases them. The same run will drive
+// docker-credential-mcpcred.
+func TestPodmanLogin(t *testing.T) {
+	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
+		keyringtest.Missing(t, "no private Secret Service (run the tests under scripts/with-secret-service.sh)")
+	}
+	podman, err := exec.LookPath("podman")
+	if err != nil {
+		keyringtest.Missing(t, "podman is not installed")
+	}
+	helperDir := filepath.Dir(SecretService(t))
+	registry := Registry(t)
+	dir := t.TempDir()
+	authfile := filepath.Join(dir, "auth.json")
+	config := `{"credHelpers":{"` + registry + `":"secretservice"}}`
+	if err := os.WriteFile(authfile, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command(podman, append(args[:1:1], append([]string{"--authfile", authfile}, args[1:]...)...)...)
+		cmd.Env = append(os.Environ(), "PATH="+helperDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+			"HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	login := func(password string) (string, error) {
+		return run(password+"\n", "login", "--tls-verify=false", "-u", RegistryUser, "--password-stdin", registry)
+	}
+	if out, err := login(RegistryPassword); err != nil {
+		t.Fatalf("podman login: %v\n%s", err, out)
+	}
+	want := []string{
+		"label = Registry credentials for " + registry,
+		"secret = " + RegistryPassword,
+		"schema = io.docker.Credentials",
+		"attribute.label = Docker Credentials",
+		"attribute.server = " + registry,
+		"attribute.username = " + RegistryUser,
+		"attribute.docker_cli = 1",
+	}
+	if items := searchItems(t, "server", registry); len(items) != 1 || !sameLines(items[0], want) {
+		t.Fatalf("after podman login, items for %s:\n%q\nwant one with exactly\n%q", registry, items, want)
+	}
+	if b, err := os.ReadFile(authfile); err != nil || string(b) != config {
+		t.Fatalf("podman wrote to its auth file, not only to the helper: %q, %v", b, err)
+	}
+	if out, err := run("", "login", "--get-login", registry); err != nil || strings.TrimSpace(out) != RegistryUser {
+		t.Fatalf("podman login --get-login = %q, %v", out, err)
+	}
+	// The registry checks the password: a wrong one fails and leaves the item.
+	if out, err := login("wrong"); err == nil || !strings.Contains(out, "invalid username/password") {
+		t.Fatalf("podman login with a wrong password: %v\n%s", err, out)
+	}
+	if items := searchItems(t, "server", registry); len(items) != 1 {
+		t.Fatalf("after a failed login: %d items", len(items))
+	}
+	if out, err := run("", "logout", registry); err != nil {
+		t.Fatalf("podman logout: %v\n%s", err, out)
+	}
+	if items := searchItems(t, "server", registry); len(items) != 0 {
+		t.Fatalf("after podman logout: %d items", len(items))
+	}
 }
