@@ -8,10 +8,10 @@
 # util-linux's flock, dbus and gnome-keyring and libsecret-tools (a private Secret
 # Service), wine64 and a MinGW compiler (the Windows backend's tests as Windows
 # binaries), gcc and libsecret-1-dev (docker's own Secret Service helper, built
-# from its module for the tests), podman and docker-registry (a real login on
-# loopback), Node's packages for the test authorization
-# server, and Chromium (the login flow). Each step says what it runs. Under
-# CI=true a test whose real component is missing fails instead of skipping.
+# from its module for the tests), podman and docker-registry (a real registry
+# login on loopback), Node's packages for the test authorization server, and
+# Chromium (the login flow). Each step says what it runs. Under CI=true a test
+# whose real component is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
