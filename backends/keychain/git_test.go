@@ -16,8 +16,9 @@ import (
 	"github.com/mcpcred/mcpcred/backends"
 )
 
-// Like the tests in keychain_test.go, the Keychain ones need a Mac with an
-// unlocked login keychain; CI on Linux only type-checks them.
+// Like the tests in keychain_test.go, the Keychain ones run on a Mac against the
+// default keychain (a throwaway one in the CI workflow's macOS job); on Linux
+// they are only type-checked.
 
 func TestSplitGitHost(t *testing.T) {
 	for host, want := range map[string]struct {

@@ -14,8 +14,11 @@ import (
 	"github.com/mcpcred/mcpcred/backends/keyringtest"
 )
 
-// These need a Mac with an unlocked login keychain: CI on Linux type-checks them
-// with scripts/darwin-typecheck but cannot run them.
+// These run on a Mac, for real, against the default keychain, which must be
+// unlocked. They are not skipped anywhere: where the Keychain cannot be used they
+// fail. The CI workflow's macOS job (.github/workflows/ci.yml) runs them on a
+// throwaway keychain made the default one; on Linux, scripts/darwin-typecheck
+// only type-checks them.
 
 func service(t *testing.T) string {
 	var b [4]byte
