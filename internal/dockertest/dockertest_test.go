@@ -22,9 +22,7 @@ import (
 // docs/docker.md says of it: the item layout, the answers and the errors that
 // mcpcred's docker verbs will have to match or read.
 func TestSecretServiceHelper(t *testing.T) {
-	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
-		keyringtest.Missing(t, "no private Secret Service (run the tests under scripts/with-secret-service.sh)")
-	}
+	requireSecretService(t)
 	if _, err := exec.LookPath("secret-tool"); err != nil {
 		keyringtest.Missing(t, "secret-tool is not installed")
 	}
@@ -123,6 +121,13 @@ func hasMessage(err error, msg string) bool {
 	return err != nil && strings.HasSuffix(err.Error(), "out: `"+msg+"`")
 }
 
+func requireSecretService(t *testing.T) {
+	t.Helper()
+	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
+		keyringtest.Missing(t, "no private Secret Service (run the tests under scripts/with-secret-service.sh)")
+	}
+}
+
 // searchItems returns secret-tool's description of every item with the
 // attribute, one slice of lines per item.
 func searchItems(t *testing.T, attr, value string) [][]string {
@@ -166,9 +171,7 @@ func sameLines(got, want []string) bool {
 // Secret Service; logout erases them. The same run will drive
 // docker-credential-mcpcred.
 func TestPodmanLogin(t *testing.T) {
-	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
-		keyringtest.Missing(t, "no private Secret Service (run the tests under scripts/with-secret-service.sh)")
-	}
+	requireSecretService(t)
 	podman, err := exec.LookPath("podman")
 	if err != nil {
 		keyringtest.Missing(t, "podman is not installed")
