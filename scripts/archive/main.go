@@ -47,7 +47,7 @@ func main() {
 
 func run(out, top string, mtime int64, files []string) error {
 	if out == "" || top == "" || mtime < 0 || len(files) == 0 {
-		return errors.New("usage: archive -o OUT.tar.gz|OUT.zip -mtime UNIX -dir TOP NAME=FILE...")
+		return errors.New("usage: archive -o OUT.tar.gz|OUT.zip -mtime UNIX -dir TOP NAME=FILE [NAME=FILE ...] (every flag is required)")
 	}
 	entries, err := collect(top, files)
 	if err != nil {
