@@ -109,6 +109,11 @@ scripts/release.sh --without-docs -o "$rel/a" linux/amd64 windows/arm64
 	scripts/release.sh --without-docs -o "$rel/b" linux/amd64 windows/arm64)
 diff -r "$rel/a" "$rel/b"
 cat "$rel/a/SHA256SUMS"
+# The version is stamped into the binary (-X main.buildVersion).
+name=mcpcred_0.0.0-reproducible_linux_amd64
+tar -xzf "$rel/a/$name.tar.gz" -C "$rel" "$name/mcpcred"
+got=$("$rel/$name/mcpcred" version)
+[ "$got" = "mcpcred v0.0.0-reproducible" ] || { echo "release binary: 'mcpcred version' printed '$got'" >&2; exit 1; }
 chmod -R u+w "$rel" && rm -rf "$rel"
 unset MCPCRED_VERSION SOURCE_DATE_EPOCH
 trap - EXIT
