@@ -127,7 +127,7 @@ for t in "${targets[@]}"; do
 	mkdir -p "$work/$t"
 	GOOS=$os GOARCH=$arch CGO_ENABLED=$cgo go build -trimpath -buildvcs=false \
 		-ldflags "-s -w -X main.buildVersion=$version" -o "$work/$t/$exe" ./cmd/mcpcred
-	go run ./scripts/archive -o "$out/$name$ext" -mtime "$epoch" -dir "$name" \
+	go run ./scripts/archive -o "$out/$name$ext" -mtime "$epoch" -dir "$name" -x "$exe" \
 		"$exe=$work/$t/$exe" "${docfiles[@]}"
 done
 

@@ -2,12 +2,14 @@
 // contents and names and on the time given: scripts/release.sh uses it so that two
 // builds of one commit give identical archives, on any OS.
 //
-//	go run ./scripts/archive -o OUT -mtime UNIX -dir TOP NAME=FILE...
+//	go run ./scripts/archive -o OUT -mtime UNIX -dir TOP [-x NAME]... NAME=FILE...
 //
 // OUT ends in .tar.gz or .zip. Each NAME=FILE puts FILE's contents at TOP/NAME.
 // Every entry, and every directory above one, gets the time UNIX (the commit time,
-// SOURCE_DATE_EPOCH), owner 0/0 with no user or group name, and mode 0755 when
-// FILE is executable (or is a directory), else 0644; entries are sorted by name.
+// SOURCE_DATE_EPOCH), owner 0/0 with no user or group name, and mode 0755 for a
+// directory or a NAME given with -x, else 0644, whatever the file's own mode (so
+// neither the umask nor a file system without modes changes a byte); entries are
+// sorted by name.
 // gzip gets no name and no time; zip gets no extra fields beyond Go's. The archive
 // is written to a temporary name and renamed, so OUT is never half written.
 package main
@@ -38,18 +40,23 @@ func main() {
 	out := flag.String("o", "", "archive to write (.tar.gz or .zip)")
 	mtime := flag.Int64("mtime", -1, "modification time of every entry, in Unix seconds")
 	top := flag.String("dir", "", "top directory of the archive")
+	var executables []string
+	flag.Func("x", "a NAME that is executable (mode 0755); repeatable", func(name string) error {
+		executables = append(executables, name)
+		return nil
+	})
 	flag.Parse()
-	if err := run(*out, *top, *mtime, flag.Args()); err != nil {
+	if err := run(*out, *top, *mtime, executables, flag.Args()); err != nil {
 		fmt.Fprintf(os.Stderr, "archive: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(out, top string, mtime int64, files []string) error {
+func run(out, top string, mtime int64, executables, files []string) error {
 	if out == "" || top == "" || mtime < 0 || len(files) == 0 {
 		return errors.New("usage: archive -o OUT.tar.gz|OUT.zip -mtime UNIX -dir TOP NAME=FILE [NAME=FILE ...] (every flag is required)")
 	}
-	entries, err := collect(top, files)
+	entries, err := collect(top, executables, files)
 	if err != nil {
 		return err
 	}
@@ -84,8 +91,12 @@ func run(out, top string, mtime int64, files []string) error {
 
 // collect turns NAME=FILE arguments into sorted entries, adding the directories
 // above them.
-func collect(top string, files []string) ([]entry, error) {
+func collect(top string, executables, files []string) ([]entry, error) {
 	byName := map[string]entry{}
+	exec := map[string]bool{}
+	for _, name := range executables {
+		exec[name] = true
+	}
 	for _, f := range files {
 		name, src, ok := strings.Cut(f, "=")
 		if !ok || name == "" || src == "" {
@@ -106,13 +117,17 @@ func collect(top string, files []string) ([]entry, error) {
 			return nil, fmt.Errorf("%s: not a regular file", src)
 		}
 		mode := int64(0o644)
-		if fi.Mode()&0o111 != 0 {
+		if exec[name] {
 			mode = 0o755
+			delete(exec, name)
 		}
 		byName[full] = entry{name: full, src: src, mode: mode}
 		for d := path.Dir(full); d != "."; d = path.Dir(d) {
 			byName[d+"/"] = entry{name: d + "/", mode: 0o755}
 		}
+	}
+	for name := range exec {
+		return nil, fmt.Errorf("-x %s: no such NAME=FILE", name)
 	}
 	entries := make([]entry, 0, len(byName))
 	for _, e := range byName {

@@ -14,17 +14,18 @@ import (
 	"time"
 )
 
-// fixture writes an executable and a plain file, with the given mtime and
-// modes, so that nothing of them but the contents should reach the archive.
+// fixture writes a binary and a document with the current time, and returns the
+// NAME=FILE arguments for them; only their contents may reach the archive.
 func fixture(t *testing.T) (dir string, args []string) {
 	t.Helper()
 	dir = t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	doc := filepath.Join(dir, "doc")
-	if err := os.WriteFile(bin, []byte("#!binary"), 0o700); err != nil {
+	// The files' own modes are the opposite of the archive's: they must not count.
+	if err := os.WriteFile(bin, []byte("#!binary"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(doc, []byte("docs"), 0o600); err != nil {
+	if err := os.WriteFile(doc, []byte("docs"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
@@ -45,7 +46,7 @@ var wantNames = []string{
 func TestTarGz(t *testing.T) {
 	dir, args := fixture(t)
 	out := filepath.Join(dir, "a.tar.gz")
-	if err := run(out, "top", epoch, args); err != nil {
+	if err := run(out, "top", epoch, []string{"mcpcred"}, args); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
@@ -86,7 +87,7 @@ func TestTarGz(t *testing.T) {
 func TestZip(t *testing.T) {
 	dir, args := fixture(t)
 	out := filepath.Join(dir, "a.zip")
-	if err := run(out, "top", epoch, args); err != nil {
+	if err := run(out, "top", epoch, []string{"mcpcred"}, args); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := zip.OpenReader(out)
@@ -126,10 +127,10 @@ func TestSameBytes(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := run(filepath.Join(dir1, "a"+ext), "top", epoch, args1); err != nil {
+		if err := run(filepath.Join(dir1, "a"+ext), "top", epoch, []string{"mcpcred"}, args1); err != nil {
 			t.Fatal(err)
 		}
-		if err := run(filepath.Join(dir2, "a"+ext), "top", epoch, args2); err != nil {
+		if err := run(filepath.Join(dir2, "a"+ext), "top", epoch, []string{"mcpcred"}, args2); err != nil {
 			t.Fatal(err)
 		}
 		a, _ := os.ReadFile(filepath.Join(dir1, "a"+ext))
@@ -149,12 +150,15 @@ func TestBadArgs(t *testing.T) {
 		{"a=" + dir},                          // a directory
 		{"a=" + filepath.Join(dir, "doc"), "a=" + filepath.Join(dir, "bin")}, // twice
 	} {
-		if err := run(filepath.Join(dir, "a.zip"), "top", epoch, args); err == nil {
+		if err := run(filepath.Join(dir, "a.zip"), "top", epoch, nil, args); err == nil {
 			t.Errorf("%q: no error", args)
 		}
 	}
-	if err := run(filepath.Join(dir, "a.tar"), "top", epoch, []string{"a=" + filepath.Join(dir, "doc")}); err == nil {
+	if err := run(filepath.Join(dir, "a.tar"), "top", epoch, nil, []string{"a=" + filepath.Join(dir, "doc")}); err == nil {
 		t.Error("a .tar name: no error")
+	}
+	if err := run(filepath.Join(dir, "a.zip"), "top", epoch, []string{"b"}, []string{"a=" + filepath.Join(dir, "doc")}); err == nil {
+		t.Error("-x of a name not given: no error")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "a.zip")); !os.IsNotExist(err) {
 		t.Errorf("a failed run left an archive: %v", err)
