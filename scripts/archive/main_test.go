@@ -43,6 +43,17 @@ var wantNames = []string{
 	"top/", "top/completions/", "top/completions/_mcpcred", "top/mcpcred", "top/z/", "top/z/README.md",
 }
 
+// wantMode: directories and the binary named with -x are 0755, the rest 0644.
+func wantMode(name string) os.FileMode {
+	switch {
+	case strings.HasSuffix(name, "/"):
+		return os.ModeDir | 0o755
+	case name == "top/mcpcred":
+		return 0o755
+	}
+	return 0o644
+}
+
 func TestTarGz(t *testing.T) {
 	dir, args := fixture(t)
 	out := filepath.Join(dir, "a.tar.gz")
@@ -71,11 +82,7 @@ func TestTarGz(t *testing.T) {
 			t.Fatal(err)
 		}
 		names = append(names, h.Name)
-		wantMode := int64(0o644)
-		if h.Name == "top/mcpcred" || h.Typeflag == tar.TypeDir {
-			wantMode = 0o755
-		}
-		if h.Mode != wantMode || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.ModTime.Unix() != epoch {
+		if h.FileInfo().Mode() != wantMode(h.Name) || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.ModTime.Unix() != epoch {
 			t.Errorf("%s: mode %o uid %d gid %d %q/%q time %v", h.Name, h.Mode, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime)
 		}
 	}
@@ -98,14 +105,7 @@ func TestZip(t *testing.T) {
 	var names []string
 	for _, f := range zr.File {
 		names = append(names, f.Name)
-		wantMode := os.FileMode(0o644)
-		if f.Name == "top/mcpcred" {
-			wantMode = 0o755
-		}
-		if f.FileInfo().IsDir() {
-			wantMode = os.ModeDir | 0o755
-		}
-		if f.Mode() != wantMode || !f.Modified.Equal(time.Unix(epoch, 0)) {
+		if f.Mode() != wantMode(f.Name) || !f.Modified.Equal(time.Unix(epoch, 0)) {
 			t.Errorf("%s: mode %v, time %v", f.Name, f.Mode(), f.Modified)
 		}
 	}
