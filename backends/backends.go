@@ -34,6 +34,10 @@ var (
 	// ErrLocked reports that the keyring is locked and could not be unlocked within
 	// the deadline. It matches ErrUnavailable too.
 	ErrLocked = fmt.Errorf("keyring locked: %w", ErrUnavailable)
+	// ErrNoKeyring reports that there is no keyring at all here (none built for
+	// this OS, no daemon to talk to): the error of None. It matches ErrUnavailable
+	// too; unlike a keyring that failed, it holds nothing a caller could miss.
+	ErrNoKeyring = fmt.Errorf("%w", ErrUnavailable)
 	// ErrAmbiguous reports that more than one item matches one (service, account).
 	ErrAmbiguous = errors.New("more than one keyring item matches")
 )

@@ -2,7 +2,9 @@ package helper
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -142,15 +144,21 @@ func parseGitEntry(raw json.RawMessage) (backends.GitCredential, bool) {
 	return e.cred()
 }
 
-// gitFileRead returns the credentials in the file, in key order.
+// gitFileRead returns the credentials in the git credential file, in key order.
 func (h *Helper) gitFileRead() ([]backends.GitCredential, error) {
-	entries, err := h.gitFile().Read()
+	return h.stores().file.gitSearch(context.Background(), backends.GitQuery{})
+}
+
+// gitSearch returns the file's credentials that q matches, in key order; ID is
+// the entry's key.
+func (s *fileStore) gitSearch(_ context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
+	entries, err := s.gitFile.Read()
 	if err != nil {
 		return nil, err
 	}
 	var out []backends.GitCredential
-	for _, k := range sortedKeys(entries) {
-		if c, ok := parseGitEntry(entries[k]); ok {
+	for _, k := range slices.Sorted(maps.Keys(entries)) {
+		if c, ok := parseGitEntry(entries[k]); ok && q.Matches(&c) {
 			c.ID = k
 			out = append(out, c)
 		}
@@ -158,20 +166,21 @@ func (h *Helper) gitFileRead() ([]backends.GitCredential, error) {
 	return out, nil
 }
 
-// gitFileStore puts c in the file in place of every entry its identity matches
-// (as git-credential-store does), and drops expired entries while it rewrites the
+// gitPut puts c in the file in place of every entry its identity matches (as
+// git-credential-store does), and drops expired entries while it rewrites the
 // file anyway.
-func (h *Helper) gitFileStore(c *backends.GitCredential) error {
-	raw, err := gitEntryJSON(c)
+func (s *fileStore) gitPut(_ context.Context, c backends.GitCredential) error {
+	raw, err := gitEntryJSON(&c)
 	if err != nil {
 		return err
 	}
-	key, q := gitFileKey(c), c.Query()
-	return h.gitFile().Update(func(entries map[string]json.RawMessage) (bool, error) {
+	key, q := gitFileKey(&c), c.Query()
+	now := s.now().Unix()
+	return s.gitFile.Update(func(entries map[string]json.RawMessage) (bool, error) {
 		changed := false
 		for k, v := range entries {
 			old, ok := parseGitEntry(v)
-			if ok && k != key && (q.Matches(&old) || h.gitExpired(&old)) {
+			if ok && k != key && (q.Matches(&old) || old.Expiry != 0 && old.Expiry < now) {
 				delete(entries, k)
 				changed = true
 			}
@@ -184,33 +193,16 @@ func (h *Helper) gitFileStore(c *backends.GitCredential) error {
 	})
 }
 
-// gitFileDelete removes every entry for which match is true. When none does, it
-// takes no lock and writes nothing.
-func (h *Helper) gitFileDelete(match func(*backends.GitCredential) bool) error {
-	cs, err := h.gitFileRead()
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(cs, func(c backends.GitCredential) bool { return match(&c) }) {
-		return nil
-	}
-	return h.gitFile().Update(func(entries map[string]json.RawMessage) (bool, error) {
-		changed := false
-		for k, v := range entries {
-			if c, ok := parseGitEntry(v); ok && match(&c) {
-				delete(entries, k)
-				changed = true
-			}
-		}
-		return changed, nil
+// gitDelete removes the entry c.ID names.
+func (s *fileStore) gitDelete(_ context.Context, c backends.GitCredential) error {
+	found := false
+	err := s.gitFile.Update(func(entries map[string]json.RawMessage) (bool, error) {
+		_, found = entries[c.ID]
+		delete(entries, c.ID)
+		return found, nil
 	})
-}
-
-func sortedKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	if err == nil && !found {
+		return backends.ErrNotFound
 	}
-	slices.Sort(keys)
-	return keys
+	return err
 }

@@ -64,8 +64,9 @@ func (h *Helper) HeaderToken(ctx context.Context, url, name, label string, force
 // that could not be asked (in auto mode the record may be there).
 func (h *Helper) NoToken(ctx context.Context, name, url string) error {
 	reason := fmt.Sprintf("no token is stored for %s (%s)", name, url)
-	if h.Mode == Auto && h.Keyring != nil {
-		if _, err := h.Keyring.Get(ctx, h.Service, StoreKey(name, url)); errors.Is(err, backends.ErrUnavailable) {
+	if h.Mode == Auto {
+		_, err := h.keyring().loadToken(ctx, StoreKey(name, url))
+		if errors.Is(err, backends.ErrUnavailable) && !errors.Is(err, backends.ErrNoKeyring) {
 			reason += fmt.Sprintf(" in the file store, and the keyring could not be asked (%s)", oneLine(err))
 		}
 	}
