@@ -249,7 +249,9 @@ func (h *Helper) gitStore(ctx context.Context, m *protocol.Message) error {
 	}
 	_, err = h.stores().write(ctx, h.gitKind(),
 		func(ctx context.Context, s recordStore) error { return s.gitPut(ctx, *c) },
-		func(ctx context.Context, s recordStore) error { return gitDeleteMatching(ctx, s, c.Query(), c.Query().Matches) })
+		func(ctx context.Context, s recordStore) error {
+			return gitDeleteMatching(ctx, s, c.Query(), c.Query().Matches)
+		})
 	return err
 }
 
