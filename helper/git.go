@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mcpcred/mcpcred/backends"
@@ -108,8 +109,11 @@ func queryUTF8(q backends.GitQuery) bool {
 		utf8.ValidString(q.Path) && utf8.ValidString(q.Username)
 }
 
-func (h *Helper) gitExpired(c *backends.GitCredential) bool {
-	return c.Expiry != 0 && c.Expiry < h.now().Unix()
+func (h *Helper) gitExpired(c *backends.GitCredential) bool { return gitExpired(c, h.now()) }
+
+// gitExpired reports whether c's password_expiry_utc has passed at now.
+func gitExpired(c *backends.GitCredential, now time.Time) bool {
+	return c.Expiry != 0 && c.Expiry < now.Unix()
 }
 
 // gitKind is how the store rules speak of git credentials: git's helpers use

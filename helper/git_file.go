@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/backends/file"
@@ -149,10 +150,16 @@ func (h *Helper) gitFileRead() ([]backends.GitCredential, error) {
 	return h.stores().file.gitSearch(context.Background(), backends.GitQuery{})
 }
 
-// gitSearch returns the file's credentials that q matches, in key order; ID is
-// the entry's key.
-func (s *fileStore) gitSearch(_ context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
-	entries, err := s.gitFile.Read()
+// gitLayout is the git credential file as a backends.GitLayout; ID is the
+// entry's key.
+type gitLayout struct {
+	f   *file.Store
+	now func() time.Time
+}
+
+// GitSearch returns the credentials q matches, in key order.
+func (l gitLayout) GitSearch(_ context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
+	entries, err := l.f.Read()
 	if err != nil {
 		return nil, err
 	}
@@ -166,21 +173,19 @@ func (s *fileStore) gitSearch(_ context.Context, q backends.GitQuery) ([]backend
 	return out, nil
 }
 
-// gitPut puts c in the file in place of every entry its identity matches (as
-// git-credential-store does), and drops expired entries while it rewrites the
-// file anyway.
-func (s *fileStore) gitPut(_ context.Context, c backends.GitCredential) error {
+// GitPut writes c's entry under its key. It also drops expired entries, while
+// it rewrites the file anyway: the one other change it makes.
+func (l gitLayout) GitPut(_ context.Context, c backends.GitCredential) (string, error) {
 	raw, err := gitEntryJSON(&c)
 	if err != nil {
-		return err
+		return "", err
 	}
-	key, q := gitFileKey(&c), c.Query()
-	now := s.now().Unix()
-	return s.gitFile.Update(func(entries map[string]json.RawMessage) (bool, error) {
+	key := gitFileKey(&c)
+	now := l.now()
+	return key, l.f.Update(func(entries map[string]json.RawMessage) (bool, error) {
 		changed := false
 		for k, v := range entries {
-			old, ok := parseGitEntry(v)
-			if ok && k != key && (q.Matches(&old) || old.Expiry != 0 && old.Expiry < now) {
+			if old, ok := parseGitEntry(v); ok && k != key && gitExpired(&old, now) {
 				delete(entries, k)
 				changed = true
 			}
@@ -193,10 +198,10 @@ func (s *fileStore) gitPut(_ context.Context, c backends.GitCredential) error {
 	})
 }
 
-// gitDelete removes the entry c.ID names.
-func (s *fileStore) gitDelete(_ context.Context, c backends.GitCredential) error {
+// GitDelete removes the entry c.ID names.
+func (l gitLayout) GitDelete(_ context.Context, c backends.GitCredential) error {
 	found := false
-	err := s.gitFile.Update(func(entries map[string]json.RawMessage) (bool, error) {
+	err := l.f.Update(func(entries map[string]json.RawMessage) (bool, error) {
 		_, found = entries[c.ID]
 		delete(entries, c.ID)
 		return found, nil
@@ -205,4 +210,18 @@ func (s *fileStore) gitDelete(_ context.Context, c backends.GitCredential) error
 		return backends.ErrNotFound
 	}
 	return err
+}
+
+func (s *fileStore) gitLayout() gitLayout { return gitLayout{s.gitFile, s.now} }
+
+func (s *fileStore) gitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
+	return s.gitLayout().GitSearch(ctx, q)
+}
+
+func (s *fileStore) gitPut(ctx context.Context, c backends.GitCredential) error {
+	return backends.StoreGit(ctx, s.gitLayout(), c)
+}
+
+func (s *fileStore) gitDelete(ctx context.Context, c backends.GitCredential) error {
+	return s.gitLayout().GitDelete(ctx, c)
 }

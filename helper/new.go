@@ -59,7 +59,7 @@ func New(cfg Config) (*Helper, error) {
 	}
 	// --store file reads and writes no keyring, but erase still asks it (Codex's
 	// rule, docs/protocol.md); native keyrings connect only when first called.
-	h.Keyring, h.NoKeyring = native.New(backends.Options{Timeout: cfg.Timeout, CodexLayout: cfg.Codex})
+	h.Keyring = native.New(backends.Options{Timeout: cfg.Timeout, CodexLayout: cfg.Codex})
 	return h, nil
 }
 
