@@ -106,12 +106,13 @@ func runHeaders(c *call) int {
 	if strings.IndexFunc(t.AccessToken, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
 		return fail(exitFailed, fmt.Errorf("the stored token for %s holds characters no HTTP header may carry: run %s", name, h.LoginCommand(name, url)))
 	}
-	line := append(append([]byte(`{"Authorization":`), protocol.AppendJSONString(nil, "Bearer "+t.AccessToken)...), "}\n"...)
+	header := protocol.NewMessage()
+	header.Set("Authorization", "Bearer "+t.AccessToken)
 	if !claim() {
 		return exitFailed
 	}
 	_, _ = stderr.Write(notices.Bytes())
-	if _, err := stdout.Write(line); err != nil {
+	if err := protocol.JSON.Write(stdout, header); err != nil {
 		return exitFailed
 	}
 	return exitOK
