@@ -67,7 +67,9 @@ func findFileEntry(entries map[string]json.RawMessage, key string) (*Token, stri
 	return nil, "", nil
 }
 
-func (s *fileStore) putToken(_ context.Context, t *Token) error {
+// putToken compares inside the read-modify-write it does anyway: changed
+// saves nothing here.
+func (s *fileStore) putToken(_ context.Context, t *Token, _ bool) error {
 	key := t.Key()
 	entry := t.FileJSON()
 	return s.tokenFile.Update(func(entries map[string]json.RawMessage) (bool, error) {

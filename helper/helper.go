@@ -124,8 +124,14 @@ func (h *Helper) LoadToken(ctx context.Context, serverName, url string) (*Token,
 // SaveToken stores t as the mode says and reports where it went. A record stored
 // byte for byte as it already is writes nothing.
 func (h *Helper) SaveToken(ctx context.Context, t *Token) (string, error) {
+	return h.saveToken(ctx, t, false)
+}
+
+// saveToken is SaveToken; changed says the caller knows t differs from what is
+// stored (it just read it), so the keyring is not read again to compare.
+func (h *Helper) saveToken(ctx context.Context, t *Token, changed bool) (string, error) {
 	return h.stores().write(ctx, h.tokenKind(),
-		func(ctx context.Context, s recordStore) error { return s.putToken(ctx, t) },
+		func(ctx context.Context, s recordStore) error { return s.putToken(ctx, t, changed) },
 		func(ctx context.Context, s recordStore) error { _, err := s.deleteToken(ctx, t.Key()); return err })
 }
 

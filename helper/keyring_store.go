@@ -71,14 +71,16 @@ func (s *keyringStore) loadToken(ctx context.Context, key string) (*Token, error
 	return ParseKeyringJSON(data)
 }
 
-func (s *keyringStore) putToken(ctx context.Context, t *Token) error {
+func (s *keyringStore) putToken(ctx context.Context, t *Token, changed bool) error {
 	key := t.Key()
-	old, err := s.loadToken(ctx, key)
-	if err != nil && !isBadRecord(err) {
-		return err
-	}
-	if old != nil && old.Equal(t) {
-		return nil
+	if !changed {
+		old, err := s.loadToken(ctx, key)
+		if err != nil && !isBadRecord(err) {
+			return err
+		}
+		if old != nil && old.Equal(t) {
+			return nil
+		}
 	}
 	return s.call(ctx, func(ctx context.Context) error {
 		return s.kr.Set(ctx, s.service, key, t.KeyringJSON(s.now()))

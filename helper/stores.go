@@ -23,8 +23,9 @@ type recordStore interface {
 	where() string // InKeyring or InFile: what list prints
 
 	loadToken(ctx context.Context, key string) (*Token, error)
-	// putToken stores t, writing nothing when the store holds t already.
-	putToken(ctx context.Context, t *Token) error
+	// putToken stores t, writing nothing when the store holds t already; with
+	// changed the caller knows it does not, and the store writes without looking.
+	putToken(ctx context.Context, t *Token, changed bool) error
 	// deleteToken removes the record stored under key, reporting whether there
 	// was one.
 	deleteToken(ctx context.Context, key string) (bool, error)
