@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpcred/mcpcred/backends/file"
 	"github.com/mcpcred/mcpcred/helper/oauth"
+	"github.com/mcpcred/mcpcred/lockfile"
 )
 
 // defaultRefreshTimeout bounds a token endpoint call when Timeout is not set.
@@ -139,7 +139,7 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 		call = defaultRefreshTimeout
 	}
 	// The holder of the lock may spend a token endpoint call and a store.
-	unlock, err := file.Lock(h.RefreshLockPath(first.Key()), budget(ctx, 2*call, 500*time.Millisecond))
+	unlock, err := lockfile.Lock(h.RefreshLockPath(first.Key()), budget(ctx, 2*call, 500*time.Millisecond))
 	if err != nil {
 		return h.fallback(first, fmt.Errorf("another process is refreshing it (%v)", err))
 	}
