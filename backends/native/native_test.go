@@ -3,8 +3,8 @@ package native
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 
@@ -12,16 +12,16 @@ import (
 	"github.com/mcpcred/mcpcred/backends/keyringtest"
 )
 
-// toyKeyring is a keyring a new package could bring: a map behind a mutex. It
-// exists to show what adding a keyring takes: this type, and one line in the
-// list of an OS file (here, in the test).
+// toyKeyring is a keyring a new package could bring: secrets by service, then
+// account. It exists to show what adding a keyring takes: this type, and one
+// line in the list of an OS file (here, in the test).
 type toyKeyring struct {
-	mu    sync.Mutex
-	items map[[2]string][]byte
+	mu       sync.Mutex
+	services map[string]map[string][]byte
 }
 
 func openToy(backends.Options) (backends.Keyring, error) {
-	return &toyKeyring{items: map[[2]string][]byte{}}, nil
+	return &toyKeyring{services: map[string]map[string][]byte{}}, nil
 }
 
 func (k *toyKeyring) Name() string { return "toy" }
@@ -29,41 +29,36 @@ func (k *toyKeyring) Name() string { return "toy" }
 func (k *toyKeyring) Get(_ context.Context, service, account string) ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	v, ok := k.items[[2]string{service, account}]
-	if !ok {
-		return nil, backends.ErrNotFound
+	if v, ok := k.services[service][account]; ok {
+		return slices.Clone(v), nil
 	}
-	return slices.Clone(v), nil
+	return nil, backends.ErrNotFound
 }
 
 func (k *toyKeyring) Set(_ context.Context, service, account string, secret []byte) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.items[[2]string{service, account}] = slices.Clone(secret)
+	if k.services[service] == nil {
+		k.services[service] = map[string][]byte{}
+	}
+	k.services[service][account] = slices.Clone(secret)
 	return nil
 }
 
 func (k *toyKeyring) Delete(_ context.Context, service, account string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if _, ok := k.items[[2]string{service, account}]; !ok {
+	if _, ok := k.services[service][account]; !ok {
 		return backends.ErrNotFound
 	}
-	delete(k.items, [2]string{service, account})
+	delete(k.services[service], account)
 	return nil
 }
 
 func (k *toyKeyring) List(_ context.Context, service string) ([]string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var out []string
-	for key := range k.items {
-		if key[0] == service {
-			out = append(out, key[1])
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return slices.Sorted(maps.Keys(k.services[service])), nil
 }
 
 func (k *toyKeyring) Doctor(context.Context) []string { return []string{"a map in memory"} }
