@@ -5,7 +5,8 @@
 // keyring-rs, which Codex uses: the Secret Service item attributes service/username,
 // the macOS generic password's service/account, the Windows generic credential's
 // "<account>.<service>" target. Implementations live in sub-packages, one per OS
-// keyring, each behind build tags; package native picks the one built for this OS.
+// keyring, each behind build tags; package native lists those of this OS, in order
+// of preference, and None stands for "no keyring here".
 //
 // Contract, checked by the conformance suite in backends/keyringtest:
 //   - Get of an absent item returns an error matching ErrNotFound.

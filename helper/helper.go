@@ -3,7 +3,10 @@
 // three modes, the keyring-to-file fallback and migration, erase's error rules), and
 // holds the record model of an MCP token (spec section 4.1).
 //
-// A Helper is built once per process by cmd/mcpcred and answers one request. It
+// A Helper is built once per process by New and answers one request: MCP tokens
+// (helper.go, token.go, codex.go), git credentials (git*.go) and refresh on read
+// (refresh.go) go through the store model of stores.go, whose rules are the only
+// code that knows the modes. It
 // never prints a secret anywhere but the response: notices go to Notices, one line
 // each, naming stores and reasons only.
 package helper
