@@ -53,8 +53,9 @@ type Helper struct {
 	// Service is the keyring service name of the profile ("mcpcred" or
 	// "Codex MCP Credentials").
 	Service string
-	// Keyring is the OS keyring, nil when this build or machine has none;
-	// NoKeyring then says why.
+	// Keyring is the OS keyring: from New, backends.None when this build or
+	// machine has none. A Helper made without one (nil) uses backends.None
+	// with NoKeyring as the reason.
 	Keyring   backends.Keyring
 	NoKeyring string
 	// Tokens is the .credentials.json file store.
@@ -88,12 +89,7 @@ func (h *Helper) notice(format string, args ...any) {
 }
 
 // Close releases the keyring's connection, if one was made.
-func (h *Helper) Close() error {
-	if h.Keyring == nil {
-		return nil
-	}
-	return h.Keyring.Close()
-}
+func (h *Helper) Close() error { return h.keyring().kr.Close() }
 
 // Where a record was found or put.
 const (
