@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpcred/mcpcred/backends/lockfile"
 	"github.com/mcpcred/mcpcred/helper/oauth"
-	"github.com/mcpcred/mcpcred/lockfile"
 )
 
 // defaultRefreshTimeout bounds a token endpoint call when Timeout is not set.

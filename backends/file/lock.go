@@ -3,7 +3,7 @@ package file
 import (
 	"time"
 
-	"github.com/mcpcred/mcpcred/lockfile"
+	"github.com/mcpcred/mcpcred/backends/lockfile"
 )
 
 // The store's lock is package lockfile's; Lock and ErrLockTimeout stay part of
