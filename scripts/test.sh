@@ -38,7 +38,7 @@ step "packages"
 # own parts when run alone): git; flock; a private D-Bus bus, gnome-keyring and
 # libsecret's secret-tool; Wine and MinGW for the Windows tests; Chromium for the
 # login flow; gcc and libsecret-1-dev to build docker-credential-secretservice
-# (internal/dockertest, cgo), podman and docker-registry to log in to a registry
+# (backends/dockertest, cgo), podman and docker-registry to log in to a registry
 # on loopback; Node for the test authorization server, unless one is installed.
 packages=(git util-linux ca-certificates dbus-daemon dbus-bin gnome-keyring libsecret-tools
 	wine64 gcc-mingw-w64-x86-64-win32 chromium fonts-liberation
