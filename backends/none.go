@@ -14,8 +14,9 @@ type None struct {
 }
 
 var (
-	_ Keyring    = None{}
-	_ GitKeyring = None{}
+	_ Keyring       = None{}
+	_ GitKeyring    = None{}
+	_ DockerKeyring = None{}
 )
 
 func (n None) err() error { return fmt.Errorf("%w: %s", ErrNoKeyring, n.Reason) }
@@ -49,3 +50,12 @@ func (n None) GitStore(context.Context, GitCredential) error { return n.err() }
 
 // GitDelete implements GitKeyring.
 func (n None) GitDelete(context.Context, GitCredential) error { return n.err() }
+
+// DockerSearch implements DockerKeyring.
+func (n None) DockerSearch(context.Context, string) ([]DockerCredential, error) { return nil, n.err() }
+
+// DockerStore implements DockerKeyring.
+func (n None) DockerStore(context.Context, DockerCredential) error { return n.err() }
+
+// DockerDelete implements DockerKeyring.
+func (n None) DockerDelete(context.Context, DockerCredential) error { return n.err() }

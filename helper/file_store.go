@@ -13,11 +13,13 @@ import (
 
 // fileStore is the file fallback as a recordStore: tokens in .credentials.json
 // (Codex's fallback file), git credentials in git-credentials.json beside it
-// (git_file.go). Both are backends/file stores: locked, atomic, 0600.
+// (git_file.go), docker credentials in docker-credentials.json (docker_file.go).
+// All three are backends/file stores: locked, atomic, 0600.
 type fileStore struct {
-	tokenFile *file.Store
-	gitFile   *file.Store
-	now       func() time.Time
+	tokenFile  *file.Store
+	gitFile    *file.Store
+	dockerFile *file.Store
+	now        func() time.Time
 }
 
 func (s *fileStore) where() string { return InFile }

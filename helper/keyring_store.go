@@ -18,31 +18,43 @@ import (
 type keyringStore struct {
 	kr      backends.Keyring
 	git     backends.GitKeyring
+	docker  backends.DockerKeyring
 	service string
 	timeout time.Duration
 	now     func() time.Time
 }
 
 func newKeyringStore(kr backends.Keyring, service string, timeout time.Duration, now func() time.Time) *keyringStore {
-	git, ok := kr.(backends.GitKeyring)
-	if !ok {
-		git = noGit{kr.Name()}
+	s := &keyringStore{kr: kr, service: service, timeout: timeout, now: now}
+	var ok bool
+	if s.git, ok = kr.(backends.GitKeyring); !ok {
+		s.git = unkept{kr.Name(), "git"}
 	}
-	return &keyringStore{kr: kr, git: git, service: service, timeout: timeout, now: now}
+	if s.docker, ok = kr.(backends.DockerKeyring); !ok {
+		s.docker = unkept{kr.Name(), "docker"}
+	}
+	return s
 }
 
-// noGit is the git layout of a keyring that keeps no git credentials.
-type noGit struct{ name string }
+// unkept is the layout of a record kind a keyring does not keep: every call is
+// ErrUnavailable, so auto mode uses the file.
+type unkept struct{ name, kind string }
 
-func (n noGit) err() error {
-	return fmt.Errorf("%w: the %s keyring keeps no git credentials in this build", backends.ErrUnavailable, n.name)
+func (n unkept) err() error {
+	return fmt.Errorf("%w: the %s keyring keeps no %s credentials in this build", backends.ErrUnavailable, n.name, n.kind)
 }
 
-func (n noGit) GitSearch(context.Context, backends.GitQuery) ([]backends.GitCredential, error) {
+func (n unkept) GitSearch(context.Context, backends.GitQuery) ([]backends.GitCredential, error) {
 	return nil, n.err()
 }
-func (n noGit) GitStore(context.Context, backends.GitCredential) error  { return n.err() }
-func (n noGit) GitDelete(context.Context, backends.GitCredential) error { return n.err() }
+func (n unkept) GitStore(context.Context, backends.GitCredential) error  { return n.err() }
+func (n unkept) GitDelete(context.Context, backends.GitCredential) error { return n.err() }
+
+func (n unkept) DockerSearch(context.Context, string) ([]backends.DockerCredential, error) {
+	return nil, n.err()
+}
+func (n unkept) DockerStore(context.Context, backends.DockerCredential) error  { return n.err() }
+func (n unkept) DockerDelete(context.Context, backends.DockerCredential) error { return n.err() }
 
 func (s *keyringStore) where() string { return InKeyring }
 
@@ -143,4 +155,21 @@ func (s *keyringStore) gitPut(ctx context.Context, c backends.GitCredential) err
 
 func (s *keyringStore) gitDelete(ctx context.Context, c backends.GitCredential) error {
 	return s.call(ctx, func(ctx context.Context) error { return s.git.GitDelete(ctx, c) })
+}
+
+func (s *keyringStore) dockerSearch(ctx context.Context, serverURL string) ([]backends.DockerCredential, error) {
+	var out []backends.DockerCredential
+	err := s.call(ctx, func(ctx context.Context) (err error) {
+		out, err = s.docker.DockerSearch(ctx, serverURL)
+		return err
+	})
+	return out, err
+}
+
+func (s *keyringStore) dockerPut(ctx context.Context, c backends.DockerCredential) error {
+	return s.call(ctx, func(ctx context.Context) error { return s.docker.DockerStore(ctx, c) })
+}
+
+func (s *keyringStore) dockerDelete(ctx context.Context, c backends.DockerCredential) error {
+	return s.call(ctx, func(ctx context.Context) error { return s.docker.DockerDelete(ctx, c) })
 }

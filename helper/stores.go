@@ -39,6 +39,15 @@ type recordStore interface {
 	// gitDelete removes one credential gitSearch returned; one already gone is
 	// an error matching backends.ErrNotFound.
 	gitDelete(ctx context.Context, c backends.GitCredential) error
+
+	// dockerSearch returns the docker credentials kept under serverURL exactly
+	// (the store's preferred first), or with "" every one.
+	dockerSearch(ctx context.Context, serverURL string) ([]backends.DockerCredential, error)
+	// dockerPut stores c, leaving one credential under its server URL.
+	dockerPut(ctx context.Context, c backends.DockerCredential) error
+	// dockerDelete removes one credential dockerSearch returned; one already
+	// gone is an error matching backends.ErrNotFound.
+	dockerDelete(ctx context.Context, c backends.DockerCredential) error
 }
 
 // recordKind is what the rules need to know of a record kind: the words of its
@@ -72,7 +81,7 @@ func (h *Helper) stores() *storeSet {
 	return &storeSet{
 		mode:    h.Mode,
 		keyring: h.keyring(),
-		file:    &fileStore{tokenFile: h.Tokens, gitFile: h.gitFile(), now: h.now},
+		file:    &fileStore{tokenFile: h.Tokens, gitFile: h.gitFile(), dockerFile: h.dockerFile(), now: h.now},
 		notices: h.Notices,
 	}
 }

@@ -20,6 +20,10 @@ import (
 )
 
 func main() {
+	if isDockerName(os.Args[0]) {
+		c := &call{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+		os.Exit(runDockerName(c, os.Args[1:]))
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 

@@ -14,6 +14,10 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(removeBuiltBinary{m}, map[string]func(){
 		"mcpcred": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
+		dockerName: func() {
+			c := &call{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+			os.Exit(runDockerName(c, os.Args[1:]))
+		},
 	})
 }
 
