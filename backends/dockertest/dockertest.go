@@ -64,3 +64,51 @@ func goCmd(t testing.TB, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// RequireSecretService is keyringtest.Missing unless the test runs under
+// scripts/with-secret-service.sh.
+func RequireSecretService(t testing.TB) {
+	t.Helper()
+	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
+		keyringtest.Missing(t, "no private Secret Service (run the tests under scripts/with-secret-service.sh)")
+	}
+}
+
+// SearchItems returns secret-tool's description of every item with the
+// attribute, one slice of lines per item.
+func SearchItems(t testing.TB, attr, value string) [][]string {
+	t.Helper()
+	out, err := exec.Command("secret-tool", "search", "--all", attr, value).CombinedOutput()
+	if err != nil && len(out) > 0 {
+		t.Fatalf("secret-tool search: %v\n%s", err, out)
+	}
+	var items [][]string
+	for _, line := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(line, "["):
+			items = append(items, nil)
+		case line == "" || len(items) == 0:
+		case strings.HasPrefix(line, "created = "), strings.HasPrefix(line, "modified = "):
+		default:
+			items[len(items)-1] = append(items[len(items)-1], line)
+		}
+	}
+	return items
+}
+
+// SameLines says whether got holds exactly the lines of want, in any order.
+func SameLines(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, l := range got {
+		seen[l] = true
+	}
+	for _, l := range want {
+		if !seen[l] {
+			return false
+		}
+	}
+	return true
+}

@@ -22,7 +22,7 @@ import (
 // docs/docker.md says of it: the item layout, the answers and the errors that
 // mcpcred's docker verbs will have to match or read.
 func TestSecretServiceHelper(t *testing.T) {
-	requireSecretService(t)
+	RequireSecretService(t)
 	if _, err := exec.LookPath("secret-tool"); err != nil {
 		keyringtest.Missing(t, "secret-tool is not installed")
 	}
@@ -53,7 +53,7 @@ func TestSecretServiceHelper(t *testing.T) {
 		"attribute.username = alice",
 		"attribute.docker_cli = 1",
 	}
-	if item := searchItems(t, "server", url); len(item) != 1 || !sameLines(item[0], want) {
+	if item := SearchItems(t, "server", url); len(item) != 1 || !SameLines(item[0], want) {
 		t.Fatalf("items for server %s:\n%q\nwant one with exactly\n%q", url, item, want)
 	}
 
@@ -85,7 +85,7 @@ func TestSecretServiceHelper(t *testing.T) {
 	if err := client.Store(helper, &credentials.Credentials{ServerURL: host, Username: "bob", Secret: "second"}); err != nil {
 		t.Fatalf("store second user: %v", err)
 	}
-	if items := searchItems(t, "server", host); len(items) != 2 {
+	if items := SearchItems(t, "server", host); len(items) != 2 {
 		t.Fatalf("after a second username: %d items for %s, want 2", len(items), host)
 	}
 
@@ -95,7 +95,7 @@ func TestSecretServiceHelper(t *testing.T) {
 			t.Fatalf("erase: %v", err)
 		}
 	}
-	if items := searchItems(t, "server", host); len(items) != 0 {
+	if items := SearchItems(t, "server", host); len(items) != 0 {
 		t.Fatalf("after erase: %d items for %s", len(items), host)
 	}
 	if _, err := client.Get(helper, host); !credentials.IsErrCredentialsNotFound(err) {
@@ -121,57 +121,12 @@ func hasMessage(err error, msg string) bool {
 	return err != nil && strings.HasSuffix(err.Error(), "out: `"+msg+"`")
 }
 
-func requireSecretService(t *testing.T) {
-	t.Helper()
-	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
-		keyringtest.Missing(t, "no private Secret Service (run the tests under scripts/with-secret-service.sh)")
-	}
-}
-
-// searchItems returns secret-tool's description of every item with the
-// attribute, one slice of lines per item.
-func searchItems(t *testing.T, attr, value string) [][]string {
-	t.Helper()
-	out, err := exec.Command("secret-tool", "search", "--all", attr, value).CombinedOutput()
-	if err != nil && len(out) > 0 {
-		t.Fatalf("secret-tool search: %v\n%s", err, out)
-	}
-	var items [][]string
-	for _, line := range strings.Split(string(out), "\n") {
-		switch {
-		case strings.HasPrefix(line, "["):
-			items = append(items, nil)
-		case line == "" || len(items) == 0:
-		case strings.HasPrefix(line, "created = "), strings.HasPrefix(line, "modified = "):
-		default:
-			items[len(items)-1] = append(items[len(items)-1], line)
-		}
-	}
-	return items
-}
-
-func sameLines(got, want []string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	seen := map[string]bool{}
-	for _, l := range got {
-		seen[l] = true
-	}
-	for _, l := range want {
-		if !seen[l] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestPodmanLogin: a real client logs in to a real registry on loopback, and its
 // credentials go through docker-credential-secretservice (credHelpers) into the
 // Secret Service; logout erases them. The same run will drive
 // docker-credential-mcpcred.
 func TestPodmanLogin(t *testing.T) {
-	requireSecretService(t)
+	RequireSecretService(t)
 	podman, err := exec.LookPath("podman")
 	if err != nil {
 		keyringtest.Missing(t, "podman is not installed")
@@ -207,7 +162,7 @@ func TestPodmanLogin(t *testing.T) {
 		"attribute.username = " + RegistryUser,
 		"attribute.docker_cli = 1",
 	}
-	if items := searchItems(t, "server", registry); len(items) != 1 || !sameLines(items[0], want) {
+	if items := SearchItems(t, "server", registry); len(items) != 1 || !SameLines(items[0], want) {
 		t.Fatalf("after podman login, items for %s:\n%q\nwant one with exactly\n%q", registry, items, want)
 	}
 	if b, err := os.ReadFile(authfile); err != nil || string(b) != config {
@@ -220,13 +175,13 @@ func TestPodmanLogin(t *testing.T) {
 	if out, err := login("wrong"); err == nil || !strings.Contains(out, "invalid username/password") {
 		t.Fatalf("podman login with a wrong password: %v\n%s", err, out)
 	}
-	if items := searchItems(t, "server", registry); len(items) != 1 {
+	if items := SearchItems(t, "server", registry); len(items) != 1 {
 		t.Fatalf("after a failed login: %d items", len(items))
 	}
 	if out, err := run("", "logout", registry); err != nil {
 		t.Fatalf("podman logout: %v\n%s", err, out)
 	}
-	if items := searchItems(t, "server", registry); len(items) != 0 {
+	if items := SearchItems(t, "server", registry); len(items) != 0 {
 		t.Fatalf("after podman logout: %d items", len(items))
 	}
 }
