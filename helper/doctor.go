@@ -32,6 +32,7 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	tokens := h.Tokens.Status()
 	describeStore(w, "token file", tokens)
 	describeStore(w, "git credentials file", h.gitFile().Status())
+	describeStore(w, "docker credentials file", h.dockerFile().Status())
 	dir := "absent"
 	if tokens.DirExists {
 		dir = fmt.Sprintf("mode %04o", tokens.DirMode)
