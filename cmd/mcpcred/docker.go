@@ -23,6 +23,10 @@ import (
 // docker-credential-mcpcred on PATH.
 const dockerName = "docker-credential-mcpcred"
 
+// dockerVerbs are the verbs of docker's protocol.
+var dockerVerbs = []string{credentials.ActionStore, credentials.ActionGet, credentials.ActionErase,
+	credentials.ActionList, credentials.ActionVersion}
+
 // isDockerName reports whether argv0 is docker-credential-mcpcred (a link or a
 // copy), with or without .exe.
 func isDockerName(argv0 string) bool {
@@ -63,7 +67,7 @@ func runDocker(c *call) int {
 }
 
 func dockerUsage() string {
-	return "Usage: " + dockerName + " <store|get|erase|list|version>"
+	return "Usage: " + dockerName + " <" + strings.Join(dockerVerbs, "|") + ">"
 }
 
 // dockerFail prints err as docker's helpers print every error: one line on

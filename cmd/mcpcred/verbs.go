@@ -18,6 +18,7 @@ type verb struct {
 	summary string   // one line, for help
 	request bool     // reads a request (kv or JSON) on stdin
 	flags   []string // flags it takes besides --help, from flagSpecs
+	choices []string // the values of its one argument, for completions
 	run     func(c *call) int
 }
 
@@ -61,13 +62,16 @@ func verbTable() []*verb {
 			summary: `print {"Authorization":"Bearer ..."} as a headers helper (exit 3: log in, 4: keyring unavailable; docs/oauth.md)`,
 			flags:   flagSet(storeFlags, []string{"url", "server", "force-refresh"}, refreshFlags)},
 		{name: "docker-credential", args: "VERB", request: true, run: runDocker,
-			summary: "docker's credential-helper protocol (store, get, erase, list, version), as docker-credential-mcpcred does (docs/docker.md)",
-			flags:   storeFlags},
+			summary: "answer docker's credential-helper protocol, as docker-credential-mcpcred (docs/docker.md)",
+			flags:   storeFlags, choices: dockerVerbs},
 		{name: "capability", run: runCapability,
 			summary: "print the capabilities git 2.46 asks helpers for"},
 		{name: "doctor", run: runDoctor,
 			summary: "say which stores exist here and which one a write would use",
 			flags:   storeFlags},
+		{name: "man", run: runMan, summary: "print the man page, mcpcred.1 (roff)"},
+		{name: "completion", args: "SHELL", run: runCompletion, choices: shells,
+			summary: "print the completion script of SHELL: bash, zsh or fish"},
 		{name: "version", run: runVersion, summary: "print mcpcred's version"},
 		{name: "help", run: runHelp, summary: "print this usage"},
 	}
@@ -141,44 +145,85 @@ func (c *call) helper(notices io.Writer) (*helper.Helper, error) {
 	return h, nil
 }
 
-// usage is the text of `mcpcred help`, written from the verb and flag tables.
-func usage() string {
-	var b strings.Builder
+// The text of help, the man page and the completions, written once from the verb
+// and flag tables (docs.go renders it as roff and shell code).
+
+// synopsis is the usage lines, without "usage: " and the indent.
+func synopsis() []string {
 	var protocolVerbs []string
 	for _, v := range verbs {
 		if v.takes("format") {
 			protocolVerbs = append(protocolVerbs, v.name)
 		}
 	}
-	fmt.Fprintf(&b, "usage: mcpcred [flags] %s   (git's credential-helper protocol)\n", strings.Join(protocolVerbs, "|"))
-	b.WriteString("       mcpcred [flags] VERB [ARGS]\n\nVerbs:\n")
-	for _, v := range verbs {
-		fmt.Fprintf(&b, "  %-12s %s\n", strings.TrimSpace(v.name+" "+v.args), v.summary)
+	return []string{
+		"mcpcred [flags] " + strings.Join(protocolVerbs, "|") + "   (git's credential-helper protocol)",
+		"mcpcred [flags] VERB [ARGS]",
+		dockerName + " " + strings.Join(dockerVerbs, "|") + "   (docker's credential-helper protocol)",
 	}
-	b.WriteString("\nFlags (a verb refuses those it does not take; a flag's environment variable\nsets it too, and the flag wins):\n")
+}
+
+// flagsIntro is what help and the man page say of flags before listing them.
+const flagsIntro = "a verb refuses the flags it does not take; a flag's environment variable sets it too, and the flag wins"
+
+// usageLine is a verb as help lists it: its name and arguments.
+func (v *verb) usageLine() string { return strings.TrimSpace(v.name + " " + v.args) }
+
+// usageLine is a flag as help lists it: --name and its value's placeholder.
+func (f flagSpec) usageLine() string {
+	if f.arg == "" {
+		return "--" + f.name
+	}
+	return "--" + f.name + " " + f.arg
+}
+
+// text is a flag's help: what it does, its default and its variable.
+func (f flagSpec) text() string {
+	help := f.help
+	if f.def != "" {
+		help += " (default " + f.def + ")"
+	}
+	if f.env != "" {
+		help += "; " + f.env
+	}
+	return help
+}
+
+// takers are the verbs that take f.
+func (f flagSpec) takers() []string {
+	var out []string
+	for _, v := range verbs {
+		if f.name != "help" && v.takes(f.name) {
+			out = append(out, v.name)
+		}
+	}
+	return out
+}
+
+// usage is the text of `mcpcred help`.
+func usage() string {
+	var b strings.Builder
+	for i, l := range synopsis() {
+		if i == 0 {
+			fmt.Fprintf(&b, "usage: %s\n", l)
+		} else {
+			fmt.Fprintf(&b, "       %s\n", l)
+		}
+	}
+	b.WriteString("\nVerbs:\n")
+	width := 0
+	for _, v := range verbs {
+		width = max(width, len(v.usageLine()))
+	}
+	for _, v := range verbs {
+		fmt.Fprintf(&b, "  %-*s %s\n", width, v.usageLine(), v.summary)
+	}
+	fmt.Fprintf(&b, "\nFlags (%s):\n", flagsIntro)
 	for _, f := range flagSpecs {
-		spec := "--" + f.name
-		if f.arg != "" {
-			spec += " " + f.arg
+		fmt.Fprintf(&b, "  %-30s %s\n", f.usageLine(), f.text())
+		if takers := f.takers(); len(takers) > 0 {
+			fmt.Fprintf(&b, "  %-30s verbs: %s\n", "", strings.Join(takers, " "))
 		}
-		help := f.help
-		if f.def != "" {
-			help += " (default " + f.def + ")"
-		}
-		if f.env != "" {
-			help += "; " + f.env
-		}
-		fmt.Fprintf(&b, "  %-30s %s\n", spec, help)
-		if f.name == "help" {
-			continue
-		}
-		var takers []string
-		for _, v := range verbs {
-			if v.takes(f.name) {
-				takers = append(takers, v.name)
-			}
-		}
-		fmt.Fprintf(&b, "  %-30s verbs: %s\n", "", strings.Join(takers, " "))
 	}
 	return b.String()
 }
