@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # release.sh: build the release archives of mcpcred and their SHA256SUMS.
 #
-#   scripts/release.sh [-o DIR] [--without-docs] [OS/ARCH...]
+#   scripts/release.sh [-o DIR] [OS/ARCH...]
 #
 # For each OS/ARCH (default: every one of scripts/platforms.sh this host can
 # build, see darwin below) it builds cmd/mcpcred with -trimpath, -buildvcs=false
@@ -29,9 +29,8 @@
 # CGO_ENABLED=0 (static, no libc).
 #
 # The man page and completions come from the binary itself (`mcpcred man`,
-# `mcpcred completion bash|zsh|fish`), run on this host. Until mcpcred has those
-# verbs the script fails saying so, unless --without-docs is given; once it has
-# them, --without-docs is refused, so no release leaves them out by mistake.
+# `mcpcred completion bash|zsh|fish`), run on this host; the script fails if
+# either prints nothing, or the bash completion does not parse.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,12 +40,10 @@ die() {
 }
 
 out=dist
-docs=1
 targets=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-o) out=${2:?-o needs a directory}; shift 2 ;;
-	--without-docs) docs=0; shift ;;
 	-h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	-*) die "unknown flag $1" ;;
 	*/*) targets+=("$1"); shift ;;
@@ -94,27 +91,24 @@ docfiles+=(README.md=README.md)
 for f in docs/*.md; do
 	docfiles+=("$f=$f")
 done
-CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$work/host-mcpcred" ./cmd/mcpcred
-# has_verb: the verb exists when it exits 0 and prints something (mcpcred ignores
-# an unknown verb with exit 0 and nothing on stdout, as git asks of helpers).
-has_verb() { "$work/host-mcpcred" "$@" >"$work/probe" 2>/dev/null && [ -s "$work/probe" ]; }
-if has_verb man && has_verb completion bash; then
-	[ "$docs" = 1 ] || die "--without-docs, but mcpcred has the man and completion verbs now: drop the flag"
-	mkdir -p "$work/docs"
-	"$work/host-mcpcred" man >"$work/docs/mcpcred.1"
-	head -c 2 "$work/docs/mcpcred.1" | grep -q '^\.' || die "mcpcred man printed no roff (first line: $(head -1 "$work/docs/mcpcred.1"))"
-	for sh in bash:mcpcred.bash zsh:_mcpcred fish:mcpcred.fish; do
-		"$work/host-mcpcred" completion "${sh%%:*}" >"$work/docs/${sh#*:}" || die "mcpcred completion ${sh%%:*} failed"
-		[ -s "$work/docs/${sh#*:}" ] || die "mcpcred completion ${sh%%:*} printed nothing"
-		docfiles+=("completions/${sh#*:}=$work/docs/${sh#*:}")
-	done
-	bash -n "$work/docs/mcpcred.bash" || die "the bash completion does not parse"
-	docfiles+=("mcpcred.1=$work/docs/mcpcred.1")
-elif [ "$docs" = 1 ]; then
-	die "mcpcred has no 'man' or 'completion bash' verb yet, so the archives would lack the man page and completions; --without-docs builds them without"
-else
-	echo "release: --without-docs: no man page or completions in the archives" >&2
-fi
+# The host's binary writes the man page, which names the version. It and the
+# archive tool are built as the linux/amd64 target is (CGO_ENABLED=0,
+# -trimpath), so on such a host they share its compiled packages: with an empty
+# build cache (test.sh's second build) the standard library is compiled once
+# per target, not once more for tools.
+CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-X main.buildVersion=$version" \
+	-o "$work/host-mcpcred" ./cmd/mcpcred
+CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$work/archive" ./scripts/archive
+mkdir -p "$work/docs"
+"$work/host-mcpcred" man >"$work/docs/mcpcred.1" || die "mcpcred man failed"
+head -c 2 "$work/docs/mcpcred.1" | grep -q '^\.' || die "mcpcred man printed no roff (first line: $(head -1 "$work/docs/mcpcred.1"))"
+for sh in bash:mcpcred.bash zsh:_mcpcred fish:mcpcred.fish; do
+	"$work/host-mcpcred" completion "${sh%%:*}" >"$work/docs/${sh#*:}" || die "mcpcred completion ${sh%%:*} failed"
+	[ -s "$work/docs/${sh#*:}" ] || die "mcpcred completion ${sh%%:*} printed nothing"
+	docfiles+=("completions/${sh#*:}=$work/docs/${sh#*:}")
+done
+bash -n "$work/docs/mcpcred.bash" || die "the bash completion does not parse"
+docfiles+=("mcpcred.1=$work/docs/mcpcred.1")
 
 echo "release: mcpcred $version, entries dated $(date -u -d "@$epoch" +%FT%TZ 2>/dev/null || echo "@$epoch"), into $out/" >&2
 for t in "${targets[@]}"; do
@@ -127,7 +121,7 @@ for t in "${targets[@]}"; do
 	mkdir -p "$work/$t"
 	GOOS=$os GOARCH=$arch CGO_ENABLED=$cgo go build -trimpath -buildvcs=false \
 		-ldflags "-s -w -X main.buildVersion=$version" -o "$work/$t/$exe" ./cmd/mcpcred
-	go run ./scripts/archive -o "$out/$name$ext" -mtime "$epoch" -dir "$name" -x "$exe" \
+	"$work/archive" -o "$out/$name$ext" -mtime "$epoch" -dir "$name" -x "$exe" \
 		"$exe=$work/$t/$exe" "${docfiles[@]}"
 done
 

@@ -9,7 +9,7 @@
 # Service), wine64 and a MinGW compiler (the Windows backend's tests as Windows
 # binaries), gcc and libsecret-1-dev (docker's own Secret Service helper, built
 # from its module for the tests), podman and docker-registry (a real registry
-# login on loopback), Node's packages for the test authorization server, and
+# login on loopback), groff, zsh and fish (the man page and completions), Node's packages for the test authorization server, and
 # Chromium (the login flow). Each step says what it runs. Under CI=true a test
 # whose real component is missing fails instead of skipping.
 set -euo pipefail
@@ -39,10 +39,12 @@ step "packages"
 # libsecret's secret-tool; Wine and MinGW for the Windows tests; Chromium for the
 # login flow; gcc and libsecret-1-dev to build docker-credential-secretservice
 # (backends/dockertest, cgo), podman and docker-registry to log in to a registry
-# on loopback; Node for the test authorization server, unless one is installed.
+# on loopback; groff to render the man page, zsh and fish to load the
+# completions, unzip to list a zip archive; Node for the test authorization server, unless one is installed.
 packages=(git util-linux ca-certificates dbus-daemon dbus-bin gnome-keyring libsecret-tools
 	wine64 gcc-mingw-w64-x86-64-win32 chromium fonts-liberation
-	gcc libc6-dev pkg-config libsecret-1-dev podman docker-registry)
+	gcc libc6-dev pkg-config libsecret-1-dev podman docker-registry
+	groff-base zsh fish unzip)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 apt_install "${packages[@]}"
 
@@ -94,8 +96,6 @@ step "release archives are reproducible: two builds, byte for byte"
 # The second build runs from a copy of the tree at another path, with an empty Go
 # build cache, another umask and time zone, so nothing but the sources can make
 # the bytes agree. Two targets (a tar.gz and a zip) keep it short.
-# --without-docs: mcpcred has no man or completion verb yet (release.sh refuses
-# the flag once it has; then drop it here).
 rel=$(mktemp -d)
 trap 'rm -rf "$rel"' EXIT
 export MCPCRED_VERSION=v0.0.0-reproducible SOURCE_DATE_EPOCH
@@ -104,9 +104,9 @@ mkdir "$rel/src"
 git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
 	[ -f "$f" ] && printf '%s\0' "$f"
 done | tar -c --null -T - | tar -x -C "$rel/src"
-scripts/release.sh --without-docs -o "$rel/a" linux/amd64 windows/arm64
+scripts/release.sh -o "$rel/a" linux/amd64 windows/arm64
 (cd "$rel/src" && umask 077 && TZ=Asia/Kolkata GOCACHE="$rel/gocache" \
-	scripts/release.sh --without-docs -o "$rel/b" linux/amd64 windows/arm64)
+	scripts/release.sh -o "$rel/b" linux/amd64 windows/arm64)
 diff -r "$rel/a" "$rel/b"
 cat "$rel/a/SHA256SUMS"
 # The version is stamped into the binary (-X main.buildVersion).
@@ -114,6 +114,11 @@ name=mcpcred_0.0.0-reproducible_linux_amd64
 tar -xzf "$rel/a/$name.tar.gz" -C "$rel" "$name/mcpcred"
 got=$("$rel/$name/mcpcred" version)
 [ "$got" = "mcpcred v0.0.0-reproducible" ] || { echo "release binary: 'mcpcred version' printed '$got'" >&2; exit 1; }
+# The man page and completions are in every archive.
+for entry in mcpcred.1 completions/mcpcred.bash completions/_mcpcred completions/mcpcred.fish; do
+	tar -tzf "$rel/a/$name.tar.gz" "$name/$entry" >/dev/null
+	unzip -l "$rel/a/mcpcred_0.0.0-reproducible_windows_arm64.zip" "mcpcred_0.0.0-reproducible_windows_arm64/$entry" >/dev/null
+done
 chmod -R u+w "$rel" && rm -rf "$rel"
 unset MCPCRED_VERSION SOURCE_DATE_EPOCH
 trap - EXIT
