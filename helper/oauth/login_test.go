@@ -41,8 +41,8 @@ type loginAS struct {
 	stateOverride string // answer with this state
 	issOverride   *string
 	omitIss       bool
-	denyWith      string // answer with this error
-	denyDesc      string // and this error_description (default "the user said no")
+	denyWith      string         // answer with this error
+	denyDesc      string         // and this error_description (default "the user said no")
 	tokenOverride map[string]any // fields of the token response to replace
 	noIssSupport  bool
 }
