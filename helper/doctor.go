@@ -41,6 +41,9 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	dir := "absent"
 	if tokens.DirExists {
 		dir = fmt.Sprintf("mode %04o", tokens.DirMode)
+		if tokens.DirOwner != "" {
+			dir += ", owner " + tokens.DirOwner
+		}
 	}
 	fmt.Fprintf(w, "file directory: %s (%s)\n", filepath.Dir(tokens.Path), dir)
 	switch {

@@ -14,7 +14,10 @@ import (
 var ErrLockTimeout = errors.New("timed out waiting for lock")
 
 // Lock takes the exclusive lock on the lock file at path, creating the file (mode
-// 0600) and its directory (0700) if missing. It tries without blocking, then again
+// 0600) and its directory (0700) if missing. It refuses (ErrUnsafeDir) a
+// directory that someone else controls, by the rule of the package doc, and a
+// lock directory that is a symlink; the lock file itself is opened with
+// O_NOFOLLOW where the OS has it, so it is never created through a symlink. It tries without blocking, then again
 // with a short backoff, until timeout has passed (a timeout <= 0 means one try); then
 // it returns an error matching ErrLockTimeout that names path. unlock releases the
 // lock and closes the file; call it exactly once. The lock file is never removed.
@@ -22,8 +25,15 @@ var ErrLockTimeout = errors.New("timed out waiting for lock")
 // opens the file anew), and die with the process that holds them. Child processes
 // do not inherit them.
 func Lock(path string, timeout time.Duration) (unlock func() error, err error) {
-	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
+	dir := filepath.Dir(path)
+	if err := privateDir(dir); err != nil {
+		if errors.Is(err, ErrUnsafeDir) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("creating lock directory: %w", err)
+	}
+	if err := realDir(dir); err != nil {
+		return nil, err
 	}
 	f, err := openLockFile(path)
 	if err != nil {

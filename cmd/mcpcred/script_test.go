@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,6 +32,14 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "config"))
 			env.Setenv("XDG_RUNTIME_DIR", filepath.Join(env.WorkDir, "run"))
 			env.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(env.WorkDir, "no-bus"))
+			// The user running the tests, as doctor and the directory rules name
+			// it: "uid 1000 (alice)".
+			owner := "uid " + strconv.Itoa(os.Getuid())
+			if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
+				owner += " (" + u.Username + ")"
+			}
+			env.Setenv("OWNER", owner)
+			env.Setenv("UID", strconv.Itoa(os.Getuid()))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -38,6 +47,13 @@ func TestScript(t *testing.T) {
 			"perm":    checkPerm,
 			"nonl":    copyNoNewline,
 			"bytes":   writeBytes,
+			"chown":   chownUID,
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Getuid() == 0 || os.Getenv("CI") != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -102,4 +118,19 @@ func writeBytes(ts *testscript.TestScript, neg bool, args []string) {
 		b.WriteString(strings.Repeat(piece, n))
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o600))
+}
+
+// chownUID gives a path to another uid, which needs root: "chown PATH UID". A
+// script that uses it starts with "[!root] skip": condition root holds for root
+// and under CI whoever runs it, so CI fails here rather than skip.
+func chownUID(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: chown PATH UID")
+	}
+	uid, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if os.Getuid() != 0 {
+		ts.Fatalf("giving a directory to another uid needs root; CI runs the scripts as root")
+	}
+	ts.Check(os.Chown(ts.MkAbs(args[0]), uid, uid))
 }
