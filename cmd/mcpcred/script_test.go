@@ -2,11 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -48,6 +52,8 @@ func TestScript(t *testing.T) {
 			"nonl":    copyNoNewline,
 			"bytes":   writeBytes,
 			"chown":   chownUID,
+			"server":  startServer,
+			"expand":  expandFile,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
@@ -133,4 +139,42 @@ func chownUID(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("giving a directory to another uid needs root; CI runs the scripts as root")
 	}
 	ts.Check(os.Chown(ts.MkAbs(args[0]), uid, uid))
+}
+
+// startServer starts a loopback HTTP server for the script, to play a hostile
+// or broken token endpoint or proxy: "server NAME STATUS FILE" answers every
+// request with STATUS and FILE's bytes as JSON, appends "METHOD URL" of each
+// request to $WORK/NAME.log, and sets $NAME to its URL. It stops with the script.
+func startServer(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: server NAME STATUS FILE")
+	}
+	status, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	body := ts.ReadFile(args[2])
+	logPath := ts.MkAbs(args[0] + ".log")
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err == nil {
+			fmt.Fprintf(f, "%s %s\n", r.Method, r.URL)
+			f.Close()
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
+}
+
+// expandFile replaces $NAME in a file with the script's variables, for a
+// request that names a server the script started: "expand FILE".
+func expandFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: expand FILE")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o600))
 }
