@@ -190,7 +190,7 @@ func probe(ctx context.Context, c *http.Client, serverURL string, res *Resource)
 	req.Header.Set("MCP-Protocol-Version", ProtocolVersion)
 	resp, err := c.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("cannot reach the MCP server: %w", err)
+		return "", fmt.Errorf("cannot reach the MCP server: %w", transportError{err})
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDocument))
 	resp.Body.Close()
@@ -360,12 +360,12 @@ func getJSON(ctx context.Context, c *http.Client, u string, v any) (int, error) 
 	req.Header.Set("MCP-Protocol-Version", ProtocolVersion)
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, transportError{err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	if err != nil {
-		return 0, err
+		return 0, transportError{err}
 	}
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, nil
