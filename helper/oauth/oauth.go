@@ -263,11 +263,11 @@ func describe(err error) string {
 	return ServerText(s)
 }
 
-// transportError is a failed HTTP call as describe tells it: no URL twice, no
-// server bytes raw.
+// transportError is a failed HTTP call whose message may quote what the server
+// sent ("malformed HTTP response ..."): shown through ServerText.
 type transportError struct{ err error }
 
-func (e transportError) Error() string { return describe(e.err) }
+func (e transportError) Error() string { return ServerText(e.err.Error()) }
 func (e transportError) Unwrap() error { return e.err }
 
 // Classify turns an error of an x/oauth2 token request to endpoint into an

@@ -89,7 +89,7 @@ func Register(ctx context.Context, c *http.Client, endpoint string, r *Registrat
 	req.Header.Set("Accept", "application/json")
 	resp, err := HTTPClient(c).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("client registration at %s: %w", endpoint, transportError{err})
+		return nil, fmt.Errorf("client registration: %w", transportError{err})
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument))
