@@ -10,6 +10,13 @@
 //
 // No function logs, and no error carries a token, a client secret or a response
 // body: only the endpoint, the HTTP status and the OAuth error code.
+//
+// Three rules against hostile servers are each written once here (docs/oauth.md,
+// "Hostile servers"): every request carrying a secret goes through HTTPClient,
+// whose transport sends nothing that is not https or loopback http
+// (SecretURLAllowed, ErrInsecureEndpoint); every token response passes
+// CheckTokens before anything keeps it; and every piece of server text a message
+// quotes passes ServerText (escaped, at most MaxServerText bytes).
 package oauth
 
 import (
