@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpcred/mcpcred/backends/dirsafe"
 	"github.com/mcpcred/mcpcred/backends/keyringtest"
 )
 
@@ -61,7 +62,7 @@ func untouched(t *testing.T, home string) {
 	}
 }
 
-func me() string { return describeUID(os.Getuid()) }
+func me() string { return dirsafe.DescribeUID(os.Getuid()) }
 
 // A home owned by another user, or a directory above it owned by another user,
 // is refused with one line naming the chown that fixes it; nothing is written.

@@ -70,6 +70,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpcred/mcpcred/backends/dirsafe"
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
@@ -117,7 +118,7 @@ func (s *Store) Read() (map[string]json.RawMessage, error) {
 // reports a change, Update writes the map (or removes the file when the map is
 // empty) before releasing the lock.
 func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool, err error)) (err error) {
-	if err := safeDir(filepath.Dir(s.path)); err != nil {
+	if err := dirsafe.Check(filepath.Dir(s.path)); err != nil {
 		return err
 	}
 	unlock, err := Lock(s.lockPath, s.timeout)
@@ -154,7 +155,7 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.path, err)
 	}
-	if err := privateDir(dir); err != nil {
+	if err := mkdirPrivate(dir); err != nil {
 		return err
 	}
 	return s.writeAtomic(dir, data)
@@ -320,8 +321,8 @@ func (s *Store) Status() Status {
 	if fi, err := os.Stat(dir); err == nil {
 		st.DirExists = true
 		st.DirMode = fi.Mode().Perm()
-		st.DirOwner = dirOwner(fi)
-		if err := safeDir(dir); err != nil {
+		st.DirOwner = dirsafe.Owner(fi)
+		if err := dirsafe.Check(dir); err != nil {
 			st.Problems = append(st.Problems, err.Error())
 		} else if checkPerm && st.DirMode&0o077 != 0 {
 			st.Problems = append(st.Problems, fmt.Sprintf("directory %s has mode %04o; others can list it (0700 recommended)", dir, st.DirMode))

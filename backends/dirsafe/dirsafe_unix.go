@@ -1,6 +1,6 @@
 //go:build unix
 
-package file
+package dirsafe
 
 import (
 	"errors"
@@ -12,8 +12,8 @@ import (
 	"syscall"
 )
 
-// checkDirSafe refuses to keep secrets in dir unless dir and the directories
-// above it are safe, by ssh's rule for ~/.ssh (its StrictModes): each one, from
+// Check refuses to keep secrets in dir unless dir and the directories above it
+// are safe, by ssh's rule for ~/.ssh (its StrictModes): each one, from
 // dir up to and including the user's home directory (or up to / when dir is not
 // under the home), must be owned by the user or by root and must not be writable
 // by group or others. A directory above dir, never dir itself, may be writable by
@@ -21,9 +21,9 @@ import (
 // not replace or remove the one mcpcred's directory hangs on. The path is read
 // with symlinks resolved, so a link to a directory someone else controls is
 // judged by that directory. When dir does not exist yet its nearest existing
-// ancestor is where the walk starts (what mkdirPrivate then creates is 0700 and
-// the user's).
-func checkDirSafe(dir string) error {
+// ancestor is where the walk starts (what lockfile.MkdirPrivate then creates is
+// 0700 and the user's).
+func Check(dir string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func checkDirSafe(dir string) error {
 		switch {
 		case owner != uid && owner != 0:
 			return unsafeDir("refusing to keep secrets in %s: %s is owned by %s, not by you (%s) or root; run: chown %d %s",
-				abs, who, describeUID(owner), describeUID(uid), uid, p)
+				abs, who, DescribeUID(owner), DescribeUID(uid), uid, p)
 		case mode.Perm()&0o022 != 0 && !(owner == 0 && mode&fs.ModeSticky != 0 && !itself):
 			return unsafeDir("refusing to keep secrets in %s: %s is writable by others (mode %04o); run: chmod go-w %s",
 				abs, who, mode.Perm(), p)
@@ -86,8 +86,8 @@ func ownerUID(fi fs.FileInfo) int {
 	return -1
 }
 
-// describeUID is "uid 1000 (alice)", or "uid 1000" when the name is unknown.
-func describeUID(uid int) string {
+// DescribeUID is "uid 1000 (alice)", or "uid 1000" when the name is unknown.
+func DescribeUID(uid int) string {
 	s := "uid " + strconv.Itoa(uid)
 	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
 		s += " (" + u.Username + ")"
@@ -95,5 +95,5 @@ func describeUID(uid int) string {
 	return s
 }
 
-// dirOwner is the owner of a directory as doctor shows it.
-func dirOwner(fi fs.FileInfo) string { return describeUID(ownerUID(fi)) }
+// Owner is the owner of a directory as doctor shows it.
+func Owner(fi fs.FileInfo) string { return DescribeUID(ownerUID(fi)) }
