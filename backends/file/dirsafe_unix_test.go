@@ -107,7 +107,7 @@ func TestUnsafeDirOwner(t *testing.T) {
 
 	// Doctor's status names the owner and the problem.
 	st := New(filepath.Join(base, "theirs", ".credentials.json"), "", time.Second).Status()
-	if st.DirOwner != "uid 65534 (nobody)" || len(st.Problems) != 1 || !strings.HasPrefix(st.Problems[0], "refusing to keep secrets in ") {
+	if st.DirOwner != "uid 65534 (nobody)" || len(st.Problems) != 0 || len(st.DirProblems) != 1 || !strings.HasPrefix(st.DirProblems[0], "refusing to keep secrets in ") {
 		t.Fatalf("status %+v", st)
 	}
 }

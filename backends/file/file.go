@@ -308,7 +308,10 @@ type Status struct {
 	DirExists bool
 	DirMode   fs.FileMode // permission bits of its directory, when it exists
 	DirOwner  string      // its directory's owner ("uid 1000 (alice)"), where the OS has owners
-	Problems  []string    // what is wrong, one sentence each, or none
+	Problems  []string    // what is wrong with the file, one sentence each, or none
+	// DirProblems is what is wrong with its directory, apart from Problems:
+	// stores that share a directory share these, and doctor says them once.
+	DirProblems []string
 }
 
 // Status reports whether the file exists and what is wrong with its type and
@@ -323,9 +326,9 @@ func (s *Store) Status() Status {
 		st.DirMode = fi.Mode().Perm()
 		st.DirOwner = dirsafe.Owner(fi)
 		if err := dirsafe.Check(dir); err != nil {
-			st.Problems = append(st.Problems, err.Error())
+			st.DirProblems = append(st.DirProblems, err.Error())
 		} else if checkPerm && st.DirMode&0o077 != 0 {
-			st.Problems = append(st.Problems, fmt.Sprintf("directory %s has mode %04o; others can list it (0700 recommended)", dir, st.DirMode))
+			st.DirProblems = append(st.DirProblems, fmt.Sprintf("directory %s has mode %04o; others can list it (0700 recommended)", dir, st.DirMode))
 		}
 	}
 	fi, err := os.Lstat(s.path)
