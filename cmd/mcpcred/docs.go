@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -165,18 +166,14 @@ func bashCompletion() string {
 	w("\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} verb= i")
 	w("\tfor ((i = 1; i < COMP_CWORD; i++)); do")
 	w("\t\tcase ${COMP_WORDS[i]} in")
-	var withValue []string
-	for _, f := range slices.Sorted(mapKeys(choices)) {
-		withValue = append(withValue, f)
-	}
-	withValue = append(append(withValue, fileFlags...), dirFlags...)
+	withValue := slices.Concat(slices.Sorted(maps.Keys(choices)), fileFlags, dirFlags)
 	w("\t\t%s) ((i++)) ;;", strings.Join(withValue, "|"))
 	w("\t\t-*) ;;")
 	w("\t\t*) verb=${COMP_WORDS[i]}; break ;;")
 	w("\t\tesac")
 	w("\tdone")
 	w("\tcase $prev in")
-	for _, f := range slices.Sorted(mapKeys(choices)) {
+	for _, f := range slices.Sorted(maps.Keys(choices)) {
 		w("\t%s) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;", f, choices[f])
 	}
 	if len(fileFlags) > 0 {
@@ -217,18 +214,14 @@ func zshCompletion() string {
 	w("\tlocal cur=${words[CURRENT]} prev=${words[CURRENT-1]} verb= i")
 	w("\tfor ((i = 2; i < CURRENT; i++)); do")
 	w("\t\tcase ${words[i]} in")
-	var withValue []string
-	for _, f := range slices.Sorted(mapKeys(choices)) {
-		withValue = append(withValue, f)
-	}
-	withValue = append(append(withValue, fileFlags...), dirFlags...)
+	withValue := slices.Concat(slices.Sorted(maps.Keys(choices)), fileFlags, dirFlags)
 	w("\t\t%s) ((i++)) ;;", strings.Join(withValue, "|"))
 	w("\t\t-*) ;;")
 	w("\t\t*) verb=${words[i]}; break ;;")
 	w("\t\tesac")
 	w("\tdone")
 	w("\tcase $prev in")
-	for _, f := range slices.Sorted(mapKeys(choices)) {
+	for _, f := range slices.Sorted(maps.Keys(choices)) {
 		if choices[f] == "" {
 			w("\t%s) return 0 ;;", f)
 			continue
@@ -299,14 +292,4 @@ func fishCompletion() string {
 		w("complete -c mcpcred -l %s%s%s -d %s", f.name, cond, arg, fishQuote(f.text()))
 	}
 	return b.String()
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
