@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"path/filepath"
 	"slices"
 
 	"github.com/mcpcred/mcpcred/backends"
@@ -27,12 +26,7 @@ const (
 
 // dockerFile is the docker credential file store, with its own lock file beside
 // the token file's lock.
-func (h *Helper) dockerFile() *file.Store {
-	return file.New(
-		filepath.Join(filepath.Dir(h.Tokens.Path()), dockerFileName),
-		filepath.Join(filepath.Dir(h.Tokens.LockPath()), dockerLockName),
-		h.Timeout)
-}
+func (h *Helper) dockerFile() *file.Store { return h.besideTokens(dockerFileName, dockerLockName) }
 
 type dockerFileEntry struct {
 	Username *string
@@ -40,13 +34,7 @@ type dockerFileEntry struct {
 }
 
 func dockerEntryJSON(c *backends.DockerCredential) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(dockerFileEntry{&c.Username, &c.Secret}); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return compactJSON(dockerFileEntry{&c.Username, &c.Secret})
 }
 
 func parseDockerEntry(server string, raw json.RawMessage) (backends.DockerCredential, bool) {
@@ -98,14 +86,5 @@ func (s *fileStore) dockerPut(_ context.Context, c backends.DockerCredential) er
 }
 
 func (s *fileStore) dockerDelete(_ context.Context, c backends.DockerCredential) error {
-	found := false
-	err := s.dockerFile.Update(func(entries map[string]json.RawMessage) (bool, error) {
-		_, found = entries[c.ID]
-		delete(entries, c.ID)
-		return found, nil
-	})
-	if err == nil && !found {
-		return backends.ErrNotFound
-	}
-	return err
+	return deleteEntry(s.dockerFile, c.ID)
 }

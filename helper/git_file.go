@@ -34,11 +34,41 @@ const (
 
 // gitFile is the git credential file store, beside the token file, with its own
 // lock file beside the token file's lock.
-func (h *Helper) gitFile() *file.Store {
+func (h *Helper) gitFile() *file.Store { return h.besideTokens(gitFileName, gitLockName) }
+
+// besideTokens is a file store named name beside the token file, with its lock
+// file lockName beside the token file's lock.
+func (h *Helper) besideTokens(name, lockName string) *file.Store {
 	return file.New(
-		filepath.Join(filepath.Dir(h.Tokens.Path()), gitFileName),
-		filepath.Join(filepath.Dir(h.Tokens.LockPath()), gitLockName),
+		filepath.Join(filepath.Dir(h.Tokens.Path()), name),
+		filepath.Join(filepath.Dir(h.Tokens.LockPath()), lockName),
 		h.Timeout)
+}
+
+// compactJSON is v as an entry of a file store: compact, with &, < and >
+// written as themselves.
+func compactJSON(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// deleteEntry removes the entry under key from f; none is backends.ErrNotFound.
+func deleteEntry(f *file.Store, key string) error {
+	found := false
+	err := f.Update(func(entries map[string]json.RawMessage) (bool, error) {
+		_, found = entries[key]
+		delete(entries, key)
+		return found, nil
+	})
+	if err == nil && !found {
+		return backends.ErrNotFound
+	}
+	return err
 }
 
 type gitFileEntry struct {
@@ -91,13 +121,7 @@ func gitEntryJSON(c *backends.GitCredential) (json.RawMessage, error) {
 	} else {
 		e.Password = &c.Password
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&e); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return compactJSON(&e)
 }
 
 // gitFileKey writes c's identity as protocol://[username@]host[/path]. "%" is
@@ -200,16 +224,7 @@ func (l gitLayout) GitPut(_ context.Context, c backends.GitCredential) (string, 
 
 // GitDelete removes the entry c.ID names.
 func (l gitLayout) GitDelete(_ context.Context, c backends.GitCredential) error {
-	found := false
-	err := l.f.Update(func(entries map[string]json.RawMessage) (bool, error) {
-		_, found = entries[c.ID]
-		delete(entries, c.ID)
-		return found, nil
-	})
-	if err == nil && !found {
-		return backends.ErrNotFound
-	}
-	return err
+	return deleteEntry(l.f, c.ID)
 }
 
 func (s *fileStore) gitLayout() gitLayout { return gitLayout{s.gitFile, s.now} }

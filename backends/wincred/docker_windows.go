@@ -111,14 +111,5 @@ func (k *Keyring) DockerStore(ctx context.Context, c backends.DockerCredential) 
 
 // DockerDelete implements backends.DockerKeyring.
 func (k *Keyring) DockerDelete(ctx context.Context, c backends.DockerCredential) error {
-	_, cancel, err := k.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	err = mapErr(wc.NewGenericCredential(c.ID).Delete())
-	if errors.Is(err, errNoCred) {
-		return backends.ErrNotFound
-	}
-	return err
+	return k.deleteTarget(ctx, c.ID)
 }

@@ -195,12 +195,18 @@ func (k *Keyring) GitPut(ctx context.Context, c backends.GitCredential) (string,
 
 // GitDelete implements backends.GitKeyring.
 func (k *Keyring) GitDelete(ctx context.Context, c backends.GitCredential) error {
+	return k.deleteTarget(ctx, c.ID)
+}
+
+// deleteTarget deletes the generic credential named target; none is
+// backends.ErrNotFound.
+func (k *Keyring) deleteTarget(ctx context.Context, target string) error {
 	_, cancel, err := k.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	err = mapErr(wc.NewGenericCredential(c.ID).Delete())
+	err = mapErr(wc.NewGenericCredential(target).Delete())
 	if errors.Is(err, errNoCred) {
 		return backends.ErrNotFound
 	}

@@ -154,6 +154,21 @@ func allFlags() string {
 	return strings.Join(out, " ")
 }
 
+// findVerbShell is the start of the bash and zsh completion functions: cur and
+// prev, and verb, the first word from index first that is neither a flag nor a
+// value of one of withValue, before the word being completed (array words,
+// index cword).
+func findVerbShell(words, cword string, first int, withValue []string) string {
+	return fmt.Sprintf("\tlocal cur=${%[1]s[%[2]s]} prev=${%[1]s[%[2]s-1]} verb= i\n"+
+		"\tfor ((i = %[3]d; i < %[2]s; i++)); do\n"+
+		"\t\tcase ${%[1]s[i]} in\n"+
+		"\t\t%[4]s) ((i++)) ;;\n"+
+		"\t\t-*) ;;\n"+
+		"\t\t*) verb=${%[1]s[i]}; break ;;\n"+
+		"\t\tesac\n"+
+		"\tdone\n", words, cword, first, strings.Join(withValue, "|"))
+}
+
 // bashCompletion is a bash completion function: verbs, then the flags of the
 // verb on the line (all flags before one), the values of a flag's choices, files
 // and directories, and a verb's argument choices.
@@ -163,15 +178,7 @@ func bashCompletion() string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("# bash completion for mcpcred, written by `mcpcred completion bash`.")
 	w("_mcpcred() {")
-	w("\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} verb= i")
-	w("\tfor ((i = 1; i < COMP_CWORD; i++)); do")
-	w("\t\tcase ${COMP_WORDS[i]} in")
-	withValue := slices.Concat(slices.Sorted(maps.Keys(choices)), fileFlags, dirFlags)
-	w("\t\t%s) ((i++)) ;;", strings.Join(withValue, "|"))
-	w("\t\t-*) ;;")
-	w("\t\t*) verb=${COMP_WORDS[i]}; break ;;")
-	w("\t\tesac")
-	w("\tdone")
+	b.WriteString(findVerbShell("COMP_WORDS", "COMP_CWORD", 1, slices.Concat(slices.Sorted(maps.Keys(choices)), fileFlags, dirFlags)))
 	w("\tcase $prev in")
 	for _, f := range slices.Sorted(maps.Keys(choices)) {
 		w("\t%s) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;", f, choices[f])
@@ -211,15 +218,7 @@ func zshCompletion() string {
 	w("#compdef mcpcred")
 	w("# zsh completion for mcpcred, written by `mcpcred completion zsh`.")
 	w("_mcpcred() {")
-	w("\tlocal cur=${words[CURRENT]} prev=${words[CURRENT-1]} verb= i")
-	w("\tfor ((i = 2; i < CURRENT; i++)); do")
-	w("\t\tcase ${words[i]} in")
-	withValue := slices.Concat(slices.Sorted(maps.Keys(choices)), fileFlags, dirFlags)
-	w("\t\t%s) ((i++)) ;;", strings.Join(withValue, "|"))
-	w("\t\t-*) ;;")
-	w("\t\t*) verb=${words[i]}; break ;;")
-	w("\t\tesac")
-	w("\tdone")
+	b.WriteString(findVerbShell("words", "CURRENT", 2, slices.Concat(slices.Sorted(maps.Keys(choices)), fileFlags, dirFlags)))
 	w("\tcase $prev in")
 	for _, f := range slices.Sorted(maps.Keys(choices)) {
 		if choices[f] == "" {
