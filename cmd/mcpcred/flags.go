@@ -32,6 +32,13 @@ var flagSpecs = map[string]flagSpec{
 	// stdin), and how long to wait for the browser.
 	"client-secret-file": {},
 	"login-timeout":      {env: "MCPCRED_LOGIN_TIMEOUT", def: "5m"},
+	// login: where the redirect comes back, the device grant, the resource
+	// indicator (docs/login.md).
+	"callback-port": {},
+	"callback-url":  {},
+	"device":        {isBool: true},
+	"resource":      {},
+	"no-resource":   {isBool: true},
 	"help":               {isBool: true},
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +72,10 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	if strings.ContainsAny(clientID, "\r\n\x00") {
 		return fail(exitBadCall, usagef("--client-id holds a line break or NUL"))
 	}
+	flow, err := loginFlow(inv)
+	if err != nil {
+		return fail(exitBadCall, err)
+	}
 
 	ctx := context.Background()
 	name := inv.get("server")
@@ -83,13 +88,17 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 		name = defaultServerName(serverURL)
 	}
 	var prev *oauth.ClientInfo
-	if clientID == "" {
-		stored, _, err := h.LoadToken(ctx, name, serverURL)
-		switch {
-		case err != nil:
-			say("the stored record could not be read (%s): registering anew", oneLine(err.Error()))
-		case stored != nil && stored.ClientID != "":
+	var prevScope string
+	stored, _, err := h.LoadToken(ctx, name, serverURL)
+	switch {
+	case err != nil:
+		say("the stored record could not be read (%s): registering anew", oneLine(err.Error()))
+	case stored != nil && stored.ClientID != "":
+		prevScope = stored.Scope
+		if clientID == "" {
 			prev = &oauth.ClientInfo{Issuer: stored.Issuer, ClientID: stored.ClientID, ClientSecret: stored.ClientSecret}
+		} else {
+			prev = &oauth.ClientInfo{Issuer: stored.Issuer}
 		}
 	}
 
@@ -100,19 +109,32 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 		ClientSecret: clientSecret,
 		Scope:        inv.get("scope"),
 		Previous:     prev,
-		Progress:     func(msg string) { say("%s", msg) },
-		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
-		Version:      version(),
+		// A stored record is kept until the new tokens are stored over it: a
+		// login that fails, times out or is abandoned leaves it as it was.
+		PreviousScope: prevScope,
+		CallbackPort:  flow.callbackPort,
+		CallbackURL:   flow.callbackURL,
+		Device:        flow.device,
+		Resource:      flow.resource,
+		NoResource:    flow.noResource,
+		Progress:      func(msg string) { say("%s", msg) },
+		HTTPClient:    &http.Client{Timeout: 30 * time.Second},
+		Version:       version(),
 		Save: func(ctx context.Context, r *oauth.Result) (string, error) {
 			return saveLogin(ctx, h, name, serverURL, r)
 		},
 	}
 	switch ok, why := oauth.BrowserAvailable(); {
+	case flow.device:
 	case inv.bool("no-browser"):
 	case !ok:
 		say("not opening a browser: %s", why)
 	default:
 		opts.Browser = oauth.OpenBrowser
+	}
+	if opts.Browser == nil && !flow.device && inv.get("client-secret-file") != "-" {
+		// The browser is elsewhere: the address it ends on may be pasted here.
+		opts.Paste = stdin
 	}
 	lctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -135,6 +157,51 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	return exitOK
 }
 
+// flowFlags are login's flags that pick how the authorization comes back.
+type flowFlags struct {
+	callbackPort int
+	callbackURL  string
+	device       bool
+	resource     string
+	noResource   bool
+}
+
+// loginFlow reads and checks them.
+func loginFlow(inv *invocation) (*flowFlags, error) {
+	f := &flowFlags{
+		callbackURL: inv.get("callback-url"),
+		device:      inv.bool("device"),
+		resource:    inv.get("resource"),
+		noResource:  inv.bool("no-resource"),
+	}
+	if p := inv.get("callback-port"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, usagef("--callback-port %q is not a port number (1-65535)", p)
+		}
+		f.callbackPort = n
+	}
+	switch {
+	case f.device && (f.callbackPort != 0 || f.callbackURL != ""):
+		return nil, usagef("--device has no redirect: it takes no --callback-port or --callback-url")
+	case f.device && inv.bool("no-browser"):
+		return nil, usagef("--device and --no-browser: pick one (the device grant needs no browser here either way)")
+	case f.resource != "" && f.noResource:
+		return nil, usagef("--resource and --no-resource: pick one")
+	}
+	if f.callbackURL != "" {
+		if _, err := oauth.CheckCallbackURL(f.callbackURL, f.callbackPort); err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	if f.resource != "" {
+		if _, err := oauth.CheckURL("the --resource", f.resource); err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	return f, nil
+}
+
 // saveLogin stores the whole record of a login under (name, serverURL).
 func saveLogin(ctx context.Context, h *helper.Helper, name, serverURL string, r *oauth.Result) (string, error) {
 	t := &helper.Token{
@@ -149,7 +216,7 @@ func saveLogin(ctx context.Context, h *helper.Helper, name, serverURL string, r 
 		Expiry:        r.Tokens.Expiry.Truncate(time.Millisecond),
 		Scope:         r.Scope,
 		TokenEndpoint: r.Server.TokenEndpoint,
-		Resource:      r.Resource.Metadata.Resource,
+		Resource:      r.ResourceParam,
 	}
 	if t.TokenType == "" {
 		t.TokenType = "Bearer"

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -62,6 +63,24 @@ type LoginOptions struct {
 	// CallbackPorts are the loopback ports to try first; nil means three derived
 	// from the issuer, so that a stored registration's redirect URIs stay valid.
 	CallbackPorts []int
+	// CallbackPort (--callback-port) is the one port to listen on, or 0.
+	// CallbackURL (--callback-url) is the redirect URI to register and send, or ""
+	// (redirect.go).
+	CallbackPort int
+	CallbackURL  string
+	// Paste is the terminal, read for the address the browser ended on or the
+	// bare code (paste.go); nil when login may not read it.
+	Paste io.Reader
+	// Device asks for the device authorization grant (RFC 8628) instead of a
+	// browser redirect (device.go).
+	Device bool
+	// Resource overrides the RFC 8707 resource indicator (--resource);
+	// NoResource omits it from every request (--no-resource).
+	Resource   string
+	NoResource bool
+	// PreviousScope is the scope of the stored record: an explicit Scope asks
+	// for the union of both (step-up), when Previous is for the same issuer.
+	PreviousScope string
 }
 
 // Result is a finished login.
@@ -77,7 +96,9 @@ type Result struct {
 	// RequestedScope was asked for; Scope was granted (the token response's scope,
 	// else the requested one, as RFC 6749 section 5.1 says).
 	RequestedScope, Scope string
-	Tokens                *Tokens
+	// ResourceParam is the resource indicator sent, "" when none was.
+	ResourceParam string
+	Tokens        *Tokens
 	// StoredIn is what Save returned.
 	StoredIn string
 }
@@ -159,35 +180,36 @@ func (l *login) run(ctx context.Context) (*Result, error) {
 	if r.RequestedScope == "" {
 		r.RequestedScope = strings.Join(res.Metadata.ScopesSupported, " ")
 	}
-
-	ports := o.CallbackPorts
-	if ports == nil {
-		ports = CallbackPorts(md.Issuer)
+	if o.Scope != "" && o.Previous != nil && o.Previous.Issuer == md.Issuer {
+		r.RequestedScope = unionScope(o.PreviousScope, o.Scope)
 	}
-	ln, onCandidate, err := listenLoopback(ports)
+	resourceOpts := l.resource(r)
+
+	if o.Device {
+		return r, l.device(ctx, r, resourceOpts)
+	}
+
+	rd, err := l.redirect(md.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-	redirectURI := loopbackURI(port)
+	defer rd.ln.Close()
 
-	if err := l.client(ctx, r, ports, onCandidate, port); err != nil {
+	if err := l.client(ctx, r, rd.registerURIs, rd.reuseOK, nil); err != nil {
 		return r, timeoutOr(ctx, err)
 	}
 
 	state := randomString()
 	verifier := oauth2.GenerateVerifier()
-	cfg := l.config(r, redirectURI)
-	resourceParam := oauth2.SetAuthURLParam("resource", res.Metadata.Resource)
-	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resourceParam)
+	cfg := l.config(r, rd.uri)
+	authURL := cfg.AuthCodeURL(state, append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}, resourceOpts...)...)
 
 	cb := &callback{
 		l: l, r: r, cfg: cfg, state: state, verifier: verifier,
-		resource: resourceParam, ctx: ctx, done: make(chan error, 1),
+		resource: resourceOpts, ctx: ctx, done: make(chan error, 1),
 	}
-	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	srv := &http.Server{Handler: rd.handler(cb), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(rd.ln) }()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -208,6 +230,10 @@ func (l *login) run(ctx context.Context) (*Result, error) {
 		if err := o.Browser(authURL); err != nil {
 			l.progress("could not open a browser (%v): open the URL above yourself", err)
 		}
+	}
+	if o.Paste != nil {
+		l.progress("if that browser cannot reach %s on this machine, paste here the address it ended on (the page fails to load), or the code alone", rd.listening)
+		go l.readPasted(cb, o.Paste)
 	}
 	select {
 	case err := <-cb.done:
@@ -248,14 +274,17 @@ func (l *login) serverMetadata(ctx context.Context, res *Resource) (*ServerMetad
 
 // client picks the OAuth client: the one given, the stored one, or a new
 // registration.
-func (l *login) client(ctx context.Context, r *Result, ports []int, onCandidate bool, port int) error {
+// redirectURIs are the URIs a new registration lists; reuseOK says whether a
+// stored registration's redirect URIs still hold; grants adds grant types to a
+// new registration's.
+func (l *login) client(ctx context.Context, r *Result, redirectURIs []string, reuseOK bool, grants []string) error {
 	o, md := l.o, r.Server
 	switch {
 	case o.ClientID != "":
 		r.Client = ClientInfo{Issuer: md.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret}
 		l.progress("using the client id you gave")
 		return nil
-	case o.Previous != nil && o.Previous.ClientID != "" && o.Previous.Issuer == md.Issuer && onCandidate:
+	case o.Previous != nil && o.Previous.ClientID != "" && o.Previous.Issuer == md.Issuer && reuseOK:
 		r.Client = *o.Previous
 		l.progress("reusing the client registration stored for %s", md.Issuer)
 		return nil
@@ -269,14 +298,9 @@ func (l *login) client(ctx context.Context, r *Result, ports []int, onCandidate 
 		}
 		return refuse("the authorization server %s offers no dynamic client registration%s: register a client there (native app, redirect URI %s) and pass --client-id", md.Issuer, hint, "http://127.0.0.1"+CallbackPath)
 	}
-	uris := []string{loopbackURI(port)}
-	if onCandidate {
-		uris = uris[:0]
-		for _, p := range ports {
-			uris = append(uris, loopbackURI(p))
-		}
-	}
-	reg, err := Register(ctx, l.c, md.RegistrationEndpoint, NativeClient(uris, o.Version))
+	req := NativeClient(redirectURIs, o.Version)
+	req.GrantTypes = append(req.GrantTypes, grants...)
+	reg, err := Register(ctx, l.c, md.RegistrationEndpoint, req)
 	if err != nil {
 		return err
 	}
@@ -325,7 +349,7 @@ type callback struct {
 	cfg      *oauth2.Config
 	state    string
 	verifier string
-	resource oauth2.AuthCodeOption
+	resource []oauth2.AuthCodeOption
 	ctx      context.Context
 
 	mu       sync.Mutex
@@ -388,17 +412,26 @@ func (cb *callback) finish(q url.Values) error {
 		return refuse("the answer carries neither a code nor an error")
 	}
 	l.progress("exchanging the authorization code for tokens")
-	ctx := context.WithValue(cb.ctx, oauth2.HTTPClient, HTTPClient(l.c))
-	tok, err := cb.cfg.Exchange(ctx, code, oauth2.VerifierOption(cb.verifier), cb.resource)
+	return l.exchange(cb.ctx, r, "the authorization code was not accepted", func(ctx context.Context) (*oauth2.Token, error) {
+		return cb.cfg.Exchange(ctx, code, append([]oauth2.AuthCodeOption{oauth2.VerifierOption(cb.verifier)}, cb.resource...)...)
+	})
+}
+
+// exchange makes a token request (request, given a context that carries the
+// token endpoint's HTTP client), checks the response and saves the result:
+// every grant login uses goes through it. what says which request failed.
+func (l *login) exchange(ctx context.Context, r *Result, what string, request func(context.Context) (*oauth2.Token, error)) error {
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, HTTPClient(l.c))
+	tok, err := request(hctx)
 	if err != nil {
-		if cb.ctx.Err() != nil {
-			return timeoutOr(cb.ctx, err)
+		if ctx.Err() != nil {
+			return timeoutOr(ctx, err)
 		}
-		e := Classify(ctx, err, cb.cfg.Endpoint.TokenURL)
+		e := Classify(hctx, err, r.Server.TokenEndpoint)
 		if e.Kind == InvalidClient {
-			return fmt.Errorf("%w: %v", ErrClientRejected, e)
+			return fmt.Errorf("%w: %w", ErrClientRejected, e)
 		}
-		return fmt.Errorf("the authorization code was not accepted: %v", e)
+		return fmt.Errorf("%s: %w", what, e)
 	}
 	if t := tok.TokenType; t != "" && !strings.EqualFold(t, "bearer") {
 		return refuse("the token endpoint issued a %q token; MCP uses bearer tokens", t)
@@ -412,7 +445,7 @@ func (cb *callback) finish(q url.Values) error {
 		r.Scope = r.RequestedScope
 	}
 	if l.o.Save != nil {
-		where, err := l.o.Save(cb.ctx, r)
+		where, err := l.o.Save(ctx, r)
 		if err != nil {
 			return fmt.Errorf("the login worked, but the token could not be stored: %w", err)
 		}

@@ -211,11 +211,17 @@ type Error struct {
 	Status   int    // HTTP status, 0 when there was no response
 	Code     string // RFC 6749 5.2 error code, if any
 	Err      error  // the transport or parsing error, if any
+	// Name is the endpoint's name in the message; "" is "token endpoint".
+	Name string
 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("token endpoint ")
+	if e.Name == "" {
+		b.WriteString("token endpoint ")
+	} else {
+		b.WriteString(e.Name + " ")
+	}
 	b.WriteString(e.Endpoint)
 	switch {
 	case e.Code != "":
