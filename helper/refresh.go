@@ -63,10 +63,11 @@ func (t *Token) HasTokens() bool { return t.AccessToken != "" }
 func (t *Token) Refreshable() bool { return t.MissingForRefresh() == "" }
 
 // MissingForRefresh names the fields a refresh needs that the record lacks
-// ("refresh_token and token_endpoint"), or "".
+// ("refresh_token and client_id"), or "". A missing token_endpoint (Codex stores
+// none) is found from the server's URL at the first refresh.
 func (t *Token) MissingForRefresh() string {
 	var m []string
-	for _, f := range []struct{ k, v string }{{"refresh_token", t.RefreshToken}, {"token_endpoint", t.TokenEndpoint}, {"client_id", t.ClientID}} {
+	for _, f := range []struct{ k, v string }{{"refresh_token", t.RefreshToken}, {"client_id", t.ClientID}} {
 		if f.v == "" {
 			m = append(m, f.k)
 		}
@@ -158,14 +159,29 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 		return cur, nil
 	}
 
+	next := *cur
+	if next.TokenEndpoint == "" {
+		dctx, cancel := context.WithTimeout(ctx, budget(ctx, call, time.Second))
+		ep, err := oauth.DiscoverTokenEndpoint(dctx, h.HTTPClient, cur.URL, cur.Issuer)
+		cancel()
+		if err != nil {
+			return h.fallback(cur, fmt.Errorf("the record has no token_endpoint, and finding it from %s failed: %v", cur.URL, oneLine(err)))
+		}
+		// Kept in the record (in the codex profile as the extra keys Codex
+		// ignores), so discovery runs once.
+		next.TokenEndpoint = ep.TokenEndpoint
+		if next.Resource == "" {
+			next.Resource = ep.Resource
+		}
+	}
+
 	cctx, cancel := context.WithTimeout(ctx, budget(ctx, call, time.Second))
 	defer cancel()
-	client := oauth.TokenClient{ClientID: cur.ClientID, ClientSecret: cur.ClientSecret, TokenEndpoint: cur.TokenEndpoint}
-	got, err := oauth.Refresh(cctx, h.HTTPClient, client, cur.RefreshToken, cur.Resource)
+	client := oauth.TokenClient{ClientID: next.ClientID, ClientSecret: next.ClientSecret, TokenEndpoint: next.TokenEndpoint}
+	got, err := oauth.Refresh(cctx, h.HTTPClient, client, next.RefreshToken, next.Resource)
 	if err != nil {
 		return h.refreshFailed(ctx, cur, err)
 	}
-	next := *cur
 	next.AccessToken = got.AccessToken
 	next.RefreshToken = got.RefreshToken // the old one when none was issued
 	next.Expiry = got.Expiry.Truncate(time.Millisecond)

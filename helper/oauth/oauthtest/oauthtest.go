@@ -58,6 +58,13 @@ type Options struct {
 	// Consent is "auto" (the default: log in and consent without a page) or
 	// "interactive" (a page with Allow and Deny buttons at each prompt).
 	Consent string
+	// NoRequireResource lets token requests without a resource indicator through
+	// (resource indicators off, as Microsoft Entra has them).
+	NoRequireResource bool
+	// DeviceTTL is the lifetime of device codes; zero is 600 s.
+	DeviceTTL time.Duration
+	// SlowDown answers slow_down to the first poll of each device code.
+	SlowDown bool
 }
 
 type instance struct {
@@ -139,7 +146,17 @@ func (in *instance) start(o Options) {
 		in.missing, in.err = true, fmt.Errorf("oidc-provider is not installed in %s: run scripts/setup-oauth-as.sh", dir)
 		return
 	}
-	in.as, in.stdin, in.err = run(node, dir, "--port", "0", "--exit-with-stdin", "--consent", o.Consent)
+	args := []string{"--port", "0", "--exit-with-stdin", "--consent", o.Consent}
+	if o.NoRequireResource {
+		args = append(args, "--no-require-resource")
+	}
+	if o.DeviceTTL > 0 {
+		args = append(args, "--device-ttl", fmt.Sprint(int(o.DeviceTTL/time.Second)))
+	}
+	if o.SlowDown {
+		args = append(args, "--slow-down")
+	}
+	in.as, in.stdin, in.err = run(node, dir, args...)
 }
 
 func run(node, dir string, args ...string) (*AS, io.WriteCloser, error) {
@@ -332,8 +349,11 @@ type TokenRequest struct {
 	GrantType string  `json:"grant_type"`
 	ClientID  string  `json:"client_id"`
 	Resource  *string `json:"resource"`
+	Scope     *string `json:"scope"`
 	Status    int     `json:"status"`
 	Error     *string `json:"error"`
+	// At is when the server saw it, in milliseconds since the epoch.
+	At int64 `json:"at"`
 }
 
 // TokenRequests returns the token requests of clientID, oldest first.
