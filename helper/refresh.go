@@ -165,7 +165,10 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 		ep, err := oauth.DiscoverTokenEndpoint(dctx, h.HTTPClient, cur.URL, cur.Issuer)
 		cancel()
 		if err != nil {
-			return h.fallback(cur, fmt.Errorf("the record has no token_endpoint, and finding it from %s failed: %v", cur.URL, oneLine(err)))
+			// As a record that cannot be refreshed: the token as stored (`get`
+			// prints it, `headers` refuses it once expired), with a notice.
+			h.notice("could not refresh the token for %s: the record has no token_endpoint, and finding it from %s failed: %s", cur.ServerName, cur.URL, oneLine(err))
+			return cur, nil
 		}
 		// Kept in the record (in the codex profile as the extra keys Codex
 		// ignores), so discovery runs once.

@@ -187,11 +187,14 @@ func TestRefreshDiscoveryFails(t *testing.T) {
 	tok := expiring("", -time.Hour)
 	tok.URL = "http://127.0.0.1:1/mcp"
 	e.SaveFile(tok)
-	_, err := e.Helper.ReadToken(ctx(t), tok.ServerName, tok.URL, false)
-	if err == nil || !strings.Contains(err.Error(), "the record has no token_endpoint, and finding it from http://127.0.0.1:1/mcp failed: cannot reach the MCP server") {
-		t.Fatalf("got %v", err)
+	got, err := e.Helper.ReadToken(ctx(t), tok.ServerName, tok.URL, false)
+	if err != nil || !got.Equal(tok) {
+		t.Fatalf("got %+v, %v; want the stored token", got, err)
 	}
-	got, _, err := e.Helper.LoadToken(ctx(t), tok.ServerName, tok.URL)
+	if n := e.Notices.String(); !strings.Contains(n, "the record has no token_endpoint, and finding it from http://127.0.0.1:1/mcp failed: cannot reach the MCP server") {
+		t.Fatalf("notices %q", n)
+	}
+	got, _, err = e.Helper.LoadToken(ctx(t), tok.ServerName, tok.URL)
 	if err != nil || !got.Equal(tok) {
 		t.Fatalf("the record changed: %+v, %v", got, err)
 	}

@@ -123,6 +123,8 @@ func runHeaders(rest []string, inv *invocation, getenv func(string) string, stdo
 			why = "and refresh is off (--no-refresh)"
 		case missing != "":
 			why = "and the record has no " + missing + " to refresh it"
+		case t.TokenEndpoint == "":
+			why = "and the record has no token_endpoint, which could not be found from the server's URL"
 		default:
 			why = "(another process stored it so while this one waited)"
 		}
