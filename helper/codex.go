@@ -114,6 +114,7 @@ func (t *Token) appendExtras(b []byte, withType bool) []byte {
 	}
 	add("token_endpoint", t.TokenEndpoint)
 	add("resource", t.Resource)
+	add("grant_type", t.GrantType)
 	return b
 }
 
@@ -127,6 +128,7 @@ type codexRecord struct {
 	ClientSecret  json.RawMessage `json:"client_secret"`
 	TokenEndpoint json.RawMessage `json:"token_endpoint"`
 	Resource      json.RawMessage `json:"resource"`
+	GrantType     json.RawMessage `json:"grant_type"`
 	TokenType     json.RawMessage `json:"token_type"`
 	ExpiresAt     *json.Number    `json:"expires_at"`
 	// keyring layout
@@ -190,7 +192,7 @@ func (r *codexRecord) common(t *Token) error {
 	for _, f := range []struct {
 		dst *string
 		raw json.RawMessage
-	}{{&t.Issuer, r.Issuer}, {&t.ClientSecret, r.ClientSecret}, {&t.TokenEndpoint, r.TokenEndpoint}, {&t.Resource, r.Resource}} {
+	}{{&t.Issuer, r.Issuer}, {&t.ClientSecret, r.ClientSecret}, {&t.TokenEndpoint, r.TokenEndpoint}, {&t.Resource, r.Resource}, {&t.GrantType, r.GrantType}} {
 		if err == nil {
 			*f.dst, err = rawString(f.raw)
 		}

@@ -67,7 +67,12 @@ func (t *Token) Refreshable() bool { return t.MissingForRefresh() == "" }
 // none) is found from the server's URL at the first refresh.
 func (t *Token) MissingForRefresh() string {
 	var m []string
-	for _, f := range []struct{ k, v string }{{"refresh_token", t.RefreshToken}, {"client_id", t.ClientID}} {
+	need := []struct{ k, v string }{{"refresh_token", t.RefreshToken}, {"client_id", t.ClientID}}
+	if t.GrantType == GrantClientCredentials {
+		// A machine client mints a new token with its secret.
+		need = []struct{ k, v string }{{"client_id", t.ClientID}, {"client_secret", t.ClientSecret}}
+	}
+	for _, f := range need {
 		if f.v == "" {
 			m = append(m, f.k)
 		}
@@ -181,7 +186,12 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 	cctx, cancel := context.WithTimeout(ctx, budget(ctx, call, time.Second))
 	defer cancel()
 	client := oauth.TokenClient{ClientID: next.ClientID, ClientSecret: next.ClientSecret, TokenEndpoint: next.TokenEndpoint}
-	got, err := oauth.Refresh(cctx, h.HTTPClient, client, next.RefreshToken, next.Resource)
+	var got *oauth.Tokens
+	if next.GrantType == GrantClientCredentials {
+		got, err = oauth.ClientCredentials(cctx, h.HTTPClient, client, next.Scope, next.Resource)
+	} else {
+		got, err = oauth.Refresh(cctx, h.HTTPClient, client, next.RefreshToken, next.Resource)
+	}
 	if err != nil {
 		return h.refreshFailed(ctx, cur, err)
 	}

@@ -31,12 +31,20 @@ type Token struct {
 	Scope         string
 	TokenEndpoint string
 	Resource      string
+	// GrantType is how a new token is had: "" a refresh (or a new login),
+	// GrantClientCredentials minting one with the stored client secret.
+	GrantType string
 }
+
+// GrantClientCredentials is the GrantType of a machine client's record
+// (`login --client-credentials`).
+const GrantClientCredentials = "client_credentials"
 
 // tokenKeys are the keys a token request may carry, in the order `get` prints them.
 var tokenKeys = []string{
 	"server_name", "url", "issuer", "client_id", "client_secret", "token_type",
 	"access_token", "refresh_token", "expires_at", "scope", "token_endpoint", "resource",
+	"grant_type",
 }
 
 // StoreKey is Codex's compute_store_key: the account under which the token is kept
@@ -144,6 +152,10 @@ func tokenFromStore(m *protocol.Message, now time.Time) (*Token, error) {
 		Scope:         get("scope"),
 		TokenEndpoint: get("token_endpoint"),
 		Resource:      get("resource"),
+		GrantType:     get("grant_type"),
+	}
+	if t.GrantType != "" && t.GrantType != GrantClientCredentials {
+		return nil, badRequest("grant_type %q: the only one a record may name is %s", t.GrantType, GrantClientCredentials)
 	}
 	if t.ClientID == "" {
 		return nil, badRequest("client_id is missing: a token store needs client_id and access_token")
@@ -205,6 +217,7 @@ func (t *Token) message() *protocol.Message {
 	set("scope", t.Scope)
 	set("token_endpoint", t.TokenEndpoint)
 	set("resource", t.Resource)
+	set("grant_type", t.GrantType)
 	return m
 }
 

@@ -34,11 +34,12 @@ var flagSpecs = map[string]flagSpec{
 	"login-timeout":      {env: "MCPCRED_LOGIN_TIMEOUT", def: "5m"},
 	// login: where the redirect comes back, the device grant, the resource
 	// indicator (docs/login.md).
-	"callback-port": {},
-	"callback-url":  {},
-	"device":        {isBool: true},
-	"resource":      {},
-	"no-resource":   {isBool: true},
+	"callback-port":      {},
+	"callback-url":       {},
+	"device":             {isBool: true},
+	"client-credentials": {isBool: true},
+	"resource":           {},
+	"no-resource":        {isBool: true},
 	"help":               {isBool: true},
 }
 

@@ -59,6 +59,10 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	if timeout <= 0 {
 		return fail(exitBadCall, usagef("--login-timeout must be more than zero"))
 	}
+	flow, err := loginFlow(inv)
+	if err != nil {
+		return fail(exitBadCall, err)
+	}
 	clientID := inv.get("client-id")
 	var clientSecret string
 	if f := inv.get("client-secret-file"); f != "" {
@@ -71,10 +75,6 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	}
 	if strings.ContainsAny(clientID, "\r\n\x00") {
 		return fail(exitBadCall, usagef("--client-id holds a line break or NUL"))
-	}
-	flow, err := loginFlow(inv)
-	if err != nil {
-		return fail(exitBadCall, err)
 	}
 
 	ctx := context.Background()
@@ -111,28 +111,33 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 		Previous:     prev,
 		// A stored record is kept until the new tokens are stored over it: a
 		// login that fails, times out or is abandoned leaves it as it was.
-		PreviousScope: prevScope,
-		CallbackPort:  flow.callbackPort,
-		CallbackURL:   flow.callbackURL,
-		Device:        flow.device,
-		Resource:      flow.resource,
-		NoResource:    flow.noResource,
-		Progress:      func(msg string) { say("%s", msg) },
-		HTTPClient:    &http.Client{Timeout: 30 * time.Second},
-		Version:       version(),
+		PreviousScope:     prevScope,
+		CallbackPort:      flow.callbackPort,
+		CallbackURL:       flow.callbackURL,
+		Device:            flow.device,
+		ClientCredentials: flow.clientCredentials,
+		Resource:          flow.resource,
+		NoResource:        flow.noResource,
+		Progress:          func(msg string) { say("%s", msg) },
+		HTTPClient:        &http.Client{Timeout: 30 * time.Second},
+		Version:           version(),
 		Save: func(ctx context.Context, r *oauth.Result) (string, error) {
-			return saveLogin(ctx, h, name, serverURL, r)
+			t := loginRecord(name, serverURL, r)
+			if flow.clientCredentials {
+				t.GrantType = helper.GrantClientCredentials
+			}
+			return saveLogin(ctx, h, t)
 		},
 	}
 	switch ok, why := oauth.BrowserAvailable(); {
-	case flow.device:
+	case flow.device, flow.clientCredentials:
 	case inv.bool("no-browser"):
 	case !ok:
 		say("not opening a browser: %s", why)
 	default:
 		opts.Browser = oauth.OpenBrowser
 	}
-	if opts.Browser == nil && !flow.device && inv.get("client-secret-file") != "-" {
+	if opts.Browser == nil && !flow.device && !flow.clientCredentials && inv.get("client-secret-file") != "-" {
 		// The browser is elsewhere: the address it ends on may be pasted here.
 		opts.Paste = stdin
 	}
@@ -150,7 +155,10 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 		}
 		return fail(exitFailed, fmt.Errorf("login failed: %v", err))
 	}
-	if r.Tokens.RefreshToken == "" {
+	switch {
+	case flow.clientCredentials:
+		say("the client secret is kept with the token: get and headers mint a new token when it expires")
+	case r.Tokens.RefreshToken == "":
 		say("the authorization server issued no refresh token: log in again when the token expires")
 	}
 	say("logged in to %s; the token is stored in %s", serverURL, r.StoredIn)
@@ -159,20 +167,22 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 
 // flowFlags are login's flags that pick how the authorization comes back.
 type flowFlags struct {
-	callbackPort int
-	callbackURL  string
-	device       bool
-	resource     string
-	noResource   bool
+	clientCredentials bool
+	callbackPort      int
+	callbackURL       string
+	device            bool
+	resource          string
+	noResource        bool
 }
 
 // loginFlow reads and checks them.
 func loginFlow(inv *invocation) (*flowFlags, error) {
 	f := &flowFlags{
-		callbackURL: inv.get("callback-url"),
-		device:      inv.bool("device"),
-		resource:    inv.get("resource"),
-		noResource:  inv.bool("no-resource"),
+		callbackURL:       inv.get("callback-url"),
+		device:            inv.bool("device"),
+		clientCredentials: inv.bool("client-credentials"),
+		resource:          inv.get("resource"),
+		noResource:        inv.bool("no-resource"),
 	}
 	if p := inv.get("callback-port"); p != "" {
 		n, err := strconv.Atoi(p)
@@ -182,6 +192,10 @@ func loginFlow(inv *invocation) (*flowFlags, error) {
 		f.callbackPort = n
 	}
 	switch {
+	case f.clientCredentials && (inv.get("client-id") == "" || inv.get("client-secret-file") == ""):
+		return nil, usagef("--client-credentials needs --client-id and --client-secret-file (a file, or - for stdin): the secret is never taken from the command line")
+	case f.clientCredentials && (f.device || f.callbackPort != 0 || f.callbackURL != "" || inv.bool("no-browser")):
+		return nil, usagef("--client-credentials involves no browser: it takes no --device, --no-browser, --callback-port or --callback-url")
 	case f.device && (f.callbackPort != 0 || f.callbackURL != ""):
 		return nil, usagef("--device has no redirect: it takes no --callback-port or --callback-url")
 	case f.device && inv.bool("no-browser"):
@@ -202,8 +216,8 @@ func loginFlow(inv *invocation) (*flowFlags, error) {
 	return f, nil
 }
 
-// saveLogin stores the whole record of a login under (name, serverURL).
-func saveLogin(ctx context.Context, h *helper.Helper, name, serverURL string, r *oauth.Result) (string, error) {
+// loginRecord is the whole record of a login under (name, serverURL).
+func loginRecord(name, serverURL string, r *oauth.Result) *helper.Token {
 	t := &helper.Token{
 		ServerName:    name,
 		URL:           serverURL,
@@ -221,6 +235,11 @@ func saveLogin(ctx context.Context, h *helper.Helper, name, serverURL string, r 
 	if t.TokenType == "" {
 		t.TokenType = "Bearer"
 	}
+	return t
+}
+
+// saveLogin stores t and says where it went.
+func saveLogin(ctx context.Context, h *helper.Helper, t *helper.Token) (string, error) {
 	where, err := h.SaveToken(ctx, t)
 	if err != nil {
 		return "", err

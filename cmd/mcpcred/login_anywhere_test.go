@@ -213,7 +213,9 @@ func TestLoginSSHForward(t *testing.T) {
 		return strings.Replace(u, fmt.Sprintf("127.0.0.1:%d", port), fwd, 1)
 	})
 	br.navigate(authURL)
-	pg := br.waitFor("mcpcred's page", func(pg page) bool { return strings.Contains(pg.Text, "Login complete") || strings.Contains(pg.Text, "Login failed") })
+	pg := br.waitFor("mcpcred's page", func(pg page) bool {
+		return strings.Contains(pg.Text, "Login complete") || strings.Contains(pg.Text, "Login failed")
+	})
 	if !strings.Contains(pg.Text, "Login complete") {
 		t.Fatalf("page: %s", pg.Text)
 	}
@@ -515,4 +517,77 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestLoginClientCredentials: a machine client logs in with its secret from a
+// file; once the token expires, headers and get mint a new one with the secret
+// kept in the store. No browser, no authorization request, and the secret is
+// never on stderr.
+func TestLoginClientCredentials(t *testing.T) {
+	as := oauthtest.Start(t)
+	fx := mcpfixture.Start(t, mcpfixture.Options{Issuer: as.Issuer, ChallengeScope: "mcp:tools", Introspect: mcpfixture.AdminIntrospect(as.Issuer)})
+	reg := as.Register(t, oauthtest.ClientOptions{Machine: true, AccessTokenTTL: 4 * time.Second})
+	env := loginEnv(t)
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte(reg.ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := mcpcredRun(t, env, "", "login", fx.URL, "--server", "bot", "--client-credentials", "--client-id", reg.ClientID, "--client-secret-file", secretFile)
+	if code != 0 || !strings.Contains(stderr, "asking "+as.Issuer+" for a token with the client credentials of "+reg.ClientID) ||
+		!strings.Contains(stderr, "get and headers mint a new token when it expires") || strings.Contains(stderr, "open this URL") {
+		t.Fatalf("login: exit %d:\n%s", code, stderr)
+	}
+	rec := stored(t, env, "bot", fx.URL)
+	if rec["grant_type"] != "client_credentials" || rec["client_secret"] != reg.ClientSecret || rec["refresh_token"] != "" ||
+		rec["resource"] != fx.Resource || rec["token_endpoint"] != as.TokenEndpoint() || rec["access_token"] == "" {
+		t.Fatalf("stored %v", rec)
+	}
+	noSecrets(t, stderr, rec)
+	if info := as.AccessToken(t, rec["access_token"]); info.ClientID != reg.ClientID || info.Audience != fx.Resource {
+		t.Errorf("the server's view of the token: %+v", info)
+	}
+
+	// Expired: headers mints a new token, then get does, each time from the store.
+	for i, verb := range []string{"headers", "get"} {
+		exp, _ := strconv.ParseInt(stored(t, env, "bot", fx.URL)["expires_at"], 10, 64)
+		time.Sleep(time.Until(time.Unix(exp+1, 0)))
+		var fresh string
+		if verb == "headers" {
+			code, out, errOut := mcpcredRun(t, env, "", "headers", "--url", fx.URL, "--min-ttl", "0")
+			var h map[string]string
+			if code != 0 || json.Unmarshal([]byte(out), &h) != nil {
+				t.Fatalf("headers: exit %d, %q: %s", code, out, errOut)
+			}
+			fresh, _ = strings.CutPrefix(h["Authorization"], "Bearer ")
+		} else {
+			code, out, errOut := mcpcredRun(t, env, "server_name=bot\nurl="+fx.URL+"\n", "get", "--min-ttl", "0")
+			if code != 0 {
+				t.Fatalf("get: exit %d: %s", code, errOut)
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if v, ok := strings.CutPrefix(l, "access_token="); ok {
+					fresh = v
+				}
+			}
+		}
+		if fresh == "" || fresh == rec["access_token"] {
+			t.Fatalf("%s did not mint a new token", verb)
+		}
+		if c, _ := fx.Call(fresh); c != http.StatusOK {
+			t.Errorf("the MCP server refuses the token %s minted: %d", verb, c)
+		}
+		reqs := as.TokenRequests(t, reg.ClientID)
+		if len(reqs) != i+2 {
+			t.Fatalf("token requests %+v", reqs)
+		}
+		for _, r := range reqs {
+			if r.GrantType != "client_credentials" || r.Status != 200 || r.Resource == nil || *r.Resource != fx.Resource {
+				t.Errorf("token request %+v", r)
+			}
+		}
+		rec = stored(t, env, "bot", fx.URL)
+		if rec["access_token"] != fresh || rec["client_secret"] != reg.ClientSecret {
+			t.Fatalf("after %s, stored %v", verb, rec)
+		}
+	}
 }

@@ -71,6 +71,9 @@ type LoginOptions struct {
 	// Paste is the terminal, read for the address the browser ended on or the
 	// bare code (paste.go); nil when login may not read it.
 	Paste io.Reader
+	// ClientCredentials logs the client ClientID/ClientSecret in with the client
+	// credentials grant: no person, no browser (clientcreds.go).
+	ClientCredentials bool
 	// Device asks for the device authorization grant (RFC 8628) instead of a
 	// browser redirect (device.go).
 	Device bool
@@ -185,7 +188,10 @@ func (l *login) run(ctx context.Context) (*Result, error) {
 	}
 	resourceOpts := l.resource(r)
 
-	if o.Device {
+	switch {
+	case o.ClientCredentials:
+		return r, l.clientCredentials(ctx, r)
+	case o.Device:
 		return r, l.device(ctx, r, resourceOpts)
 	}
 

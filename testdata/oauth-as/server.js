@@ -38,6 +38,7 @@
 //       [{"grant_type","client_id","resource","scope","status","error","at"}]
 //       (at: milliseconds since the epoch)
 //   GET /admin/access-token?token=T           {"active":bool,"aud","client_id","exp"}
+//       (an access token of any grant, client credentials included)
 //   GET /admin/registrations                  every client registered at /reg, oldest first:
 //       [{"client_id","redirect_uris","application_type","grant_types","token_endpoint_auth_method"}]
 import { createServer } from 'node:http';
@@ -236,7 +237,16 @@ provider.use(async (ctx, next) => {
     return;
   }
   if (path === '/admin/access-token' && method === 'GET') {
-    const at = ctx.query.token ? await provider.AccessToken.find(String(ctx.query.token)) : undefined;
+    const token = ctx.query.token ? String(ctx.query.token) : undefined;
+    const at = token ? await provider.AccessToken.find(token) : undefined;
+    // A client credentials token has no grant: active while it lives.
+    const cc = token && !at ? await provider.ClientCredentials.find(token) : undefined;
+    if (cc && !cc.isExpired) {
+      send(ctx, 200, {
+        active: true, aud: cc.aud, client_id: cc.clientId, exp: cc.exp,
+      });
+      return;
+    }
     if (!at || at.isExpired) {
       send(ctx, 200, { active: false });
       return;

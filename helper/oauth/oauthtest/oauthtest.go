@@ -239,6 +239,9 @@ type ClientOptions struct {
 	// AccessTokenTTL is the lifetime of this client's access tokens; zero is the
 	// server's default (2 s).
 	AccessTokenTTL time.Duration
+	// Machine registers a confidential client of the client credentials grant
+	// only: no redirect URIs, no code flow.
+	Machine bool
 }
 
 // Register registers a native client with the authorization_code and
@@ -253,6 +256,13 @@ func (as *AS) Register(t testing.TB, o ClientOptions) *Registration {
 		"token_endpoint_auth_method": "none",
 	}
 	if o.Confidential {
+		meta["token_endpoint_auth_method"] = "client_secret_basic"
+	}
+	if o.Machine {
+		meta["application_type"] = "web"
+		meta["redirect_uris"] = []string{}
+		meta["grant_types"] = []string{"client_credentials"}
+		meta["response_types"] = []string{}
 		meta["token_endpoint_auth_method"] = "client_secret_basic"
 	}
 	if o.AuthMethod != "" {

@@ -1,0 +1,61 @@
+package oauth
+
+// The client credentials grant (RFC 6749 section 4.4, the MCP client-credentials
+// extension): a machine client with a secret gets tokens without a person, at
+// login and again whenever the token expires. The secret comes from a file or
+// stdin at login and then from the store, never from argv or the environment.
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// clientCredentialsToken asks c's token endpoint for a token with the client
+// credentials grant, for scope and resource (each omitted when empty). ctx
+// carries the HTTP client (oauth2.HTTPClient).
+func clientCredentialsToken(ctx context.Context, c TokenClient, scope, resource string) (*oauth2.Token, error) {
+	cfg := &clientcredentials.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		TokenURL:     c.TokenEndpoint,
+		Scopes:       strings.Fields(scope),
+		AuthStyle:    c.style(),
+	}
+	if resource != "" {
+		cfg.EndpointParams = url.Values{"resource": {resource}}
+	}
+	return cfg.Token(ctx)
+}
+
+// ClientCredentials mints a token for a stored machine client: the refresh of
+// a record whose grant is client_credentials. Failures are *Error, as Refresh's.
+func ClientCredentials(ctx context.Context, hc *http.Client, c TokenClient, scope, resource string) (*Tokens, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, HTTPClient(hc))
+	tok, err := clientCredentialsToken(ctx, c, scope, resource)
+	if err != nil {
+		return nil, Classify(ctx, err, c.TokenEndpoint)
+	}
+	return FromOAuth2(tok), nil
+}
+
+// clientCredentials is `login --client-credentials`: the given client, no
+// browser, one token request.
+func (l *login) clientCredentials(ctx context.Context, r *Result) error {
+	o, md := l.o, r.Server
+	if gts := md.GrantTypesSupported; len(gts) > 0 && !slices.Contains(gts, "client_credentials") {
+		return refuse("the authorization server %s does not offer the client credentials grant (grant_types_supported %q)", md.Issuer, gts)
+	}
+	r.Client = ClientInfo{Issuer: md.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret}
+	cfg := l.config(r, "")
+	tc := TokenClient{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenEndpoint: md.TokenEndpoint, AuthStyle: cfg.Endpoint.AuthStyle}
+	l.progress("asking %s for a token with the client credentials of %s", md.Issuer, o.ClientID)
+	return l.exchange(ctx, r, "the client credentials were not accepted", func(hctx context.Context) (*oauth2.Token, error) {
+		return clientCredentialsToken(hctx, tc, r.RequestedScope, r.ResourceParam)
+	})
+}
