@@ -34,13 +34,14 @@ var flagSpecs = map[string]flagSpec{
 	"login-timeout":      {env: "MCPCRED_LOGIN_TIMEOUT", def: "5m"},
 	// login: where the redirect comes back, the device grant, the resource
 	// indicator (docs/login.md).
-	"callback-port":      {},
-	"callback-url":       {},
-	"device":             {isBool: true},
-	"client-credentials": {isBool: true},
-	"resource":           {},
-	"no-resource":        {isBool: true},
-	"help":               {isBool: true},
+	"callback-port":       {},
+	"callback-url":        {},
+	"device":              {isBool: true},
+	"client-credentials":  {isBool: true},
+	"client-metadata-url": {},
+	"resource":            {},
+	"no-resource":         {isBool: true},
+	"help":                {isBool: true},
 }
 
 // invocation is a parsed command line: the flags given (on the line or through

@@ -116,6 +116,7 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 		CallbackURL:       flow.callbackURL,
 		Device:            flow.device,
 		ClientCredentials: flow.clientCredentials,
+		ClientMetadataURL: inv.get("client-metadata-url"),
 		Resource:          flow.resource,
 		NoResource:        flow.noResource,
 		Progress:          func(msg string) { say("%s", msg) },
@@ -205,6 +206,14 @@ func loginFlow(inv *invocation) (*flowFlags, error) {
 	}
 	if f.callbackURL != "" {
 		if _, err := oauth.CheckCallbackURL(f.callbackURL, f.callbackPort); err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	if u := inv.get("client-metadata-url"); u != "" {
+		if inv.get("client-id") != "" {
+			return nil, usagef("--client-metadata-url and --client-id: pick one (the document's URL is the client id)")
+		}
+		if err := oauth.CheckClientMetadataURL(u); err != nil {
 			return nil, usagef("%v", err)
 		}
 	}

@@ -30,6 +30,7 @@ const usage = `usage: mcpcred [flags] get|store|erase|list   (a request on stdin
        mcpcred [flags] login URL [--server NAME] [--client-id ID [--client-secret-file FILE|-]]
                        [--scope S] [--no-browser | --device] [--login-timeout DUR]
                        [--callback-port N] [--callback-url URL] [--resource URL | --no-resource]
+                       [--client-metadata-url URL]
        mcpcred [flags] login URL --client-credentials --client-id ID --client-secret-file FILE|-
        mcpcred [flags] logout URL [--server NAME]
        mcpcred [flags] headers [--url URL] [--server NAME] [--force-refresh]

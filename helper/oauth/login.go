@@ -74,6 +74,9 @@ type LoginOptions struct {
 	// ClientCredentials logs the client ClientID/ClientSecret in with the client
 	// credentials grant: no person, no browser (clientcreds.go).
 	ClientCredentials bool
+	// ClientMetadataURL (--client-metadata-url) is a client ID metadata
+	// document's URL, the client_id where the server accepts those (cimd.go).
+	ClientMetadataURL string
 	// Device asks for the device authorization grant (RFC 8628) instead of a
 	// browser redirect (device.go).
 	Device bool
@@ -149,6 +152,8 @@ func Login(ctx context.Context, o *LoginOptions) (*Result, error) {
 type login struct {
 	o  *LoginOptions
 	c  *http.Client
+	// cimd is the client metadata document's URL when it is this login's client.
+	cimd string
 	mu sync.Mutex // serialises Progress: the callback runs on the server's goroutine
 }
 
@@ -195,6 +200,9 @@ func (l *login) run(ctx context.Context) (*Result, error) {
 		return r, l.device(ctx, r, resourceOpts)
 	}
 
+	if err := l.useClientMetadata(ctx, md); err != nil {
+		return r, timeoutOr(ctx, err)
+	}
 	rd, err := l.redirect(md.Issuer)
 	if err != nil {
 		return nil, err
@@ -290,6 +298,10 @@ func (l *login) client(ctx context.Context, r *Result, redirectURIs []string, re
 		r.Client = ClientInfo{Issuer: md.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret}
 		l.progress("using the client id you gave")
 		return nil
+	case l.cimd != "":
+		r.Client = ClientInfo{Issuer: md.Issuer, ClientID: l.cimd}
+		r.AuthMethod = "none"
+		return nil
 	case o.Previous != nil && o.Previous.ClientID != "" && o.Previous.Issuer == md.Issuer && reuseOK:
 		r.Client = *o.Previous
 		l.progress("reusing the client registration stored for %s", md.Issuer)
@@ -300,9 +312,9 @@ func (l *login) client(ctx context.Context, r *Result, redirectURIs []string, re
 	if md.RegistrationEndpoint == "" {
 		hint := ""
 		if md.ClientIDMetadataDocumentSupported {
-			hint = " (it supports client ID metadata documents, which mcpcred does not publish)"
+			hint = ", or host a client ID metadata document (it accepts those) and pass --client-metadata-url"
 		}
-		return refuse("the authorization server %s offers no dynamic client registration%s: register a client there (native app, redirect URI %s) and pass --client-id", md.Issuer, hint, "http://127.0.0.1"+CallbackPath)
+		return refuse("the authorization server %s offers no dynamic client registration: register a client there (native app, redirect URI %s) and pass --client-id%s", md.Issuer, "http://127.0.0.1"+CallbackPath, hint)
 	}
 	req := NativeClient(redirectURIs, o.Version)
 	req.GrantTypes = append(req.GrantTypes, grants...)
