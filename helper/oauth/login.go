@@ -150,11 +150,11 @@ func Login(ctx context.Context, o *LoginOptions) (*Result, error) {
 }
 
 type login struct {
-	o  *LoginOptions
-	c  *http.Client
+	o *LoginOptions
+	c *http.Client
 	// cimd is the client metadata document's URL when it is this login's client.
 	cimd string
-	mu sync.Mutex // serialises Progress: the callback runs on the server's goroutine
+	mu   sync.Mutex // serialises Progress: the callback runs on the server's goroutine
 }
 
 func (l *login) progress(format string, args ...any) {
