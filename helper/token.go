@@ -155,7 +155,7 @@ func tokenFromStore(m *protocol.Message, now time.Time) (*Token, error) {
 		GrantType:     get("grant_type"),
 	}
 	if t.GrantType != "" && t.GrantType != GrantClientCredentials {
-		return nil, badRequest("grant_type %q: the only one a record may name is %s", t.GrantType, GrantClientCredentials)
+		return nil, badRequest("grant_type must be %s or absent", GrantClientCredentials)
 	}
 	if t.ClientID == "" {
 		return nil, badRequest("client_id is missing: a token store needs client_id and access_token")
