@@ -16,12 +16,7 @@ import (
 // own URL and whose redirect URIs are uris (or, with %d in one, that URI on a
 // free port, returned).
 func clientDocument(t *testing.T, uris ...string) (docURL string, port int) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port = freeTestPort(t)
 	for i, u := range uris {
 		if strings.Contains(u, "%d") {
 			uris[i] = fmt.Sprintf(u, port)
