@@ -115,6 +115,7 @@ func (t *Token) appendExtras(b []byte, withType bool) []byte {
 	add("token_endpoint", t.TokenEndpoint)
 	add("resource", t.Resource)
 	add("grant_type", t.GrantType)
+	add("token_endpoint_auth_method", t.AuthMethod)
 	return b
 }
 
@@ -129,6 +130,7 @@ type codexRecord struct {
 	TokenEndpoint json.RawMessage `json:"token_endpoint"`
 	Resource      json.RawMessage `json:"resource"`
 	GrantType     json.RawMessage `json:"grant_type"`
+	AuthMethod    json.RawMessage `json:"token_endpoint_auth_method"`
 	TokenType     json.RawMessage `json:"token_type"`
 	ExpiresAt     *json.Number    `json:"expires_at"`
 	// keyring layout
@@ -192,7 +194,7 @@ func (r *codexRecord) common(t *Token) error {
 	for _, f := range []struct {
 		dst *string
 		raw json.RawMessage
-	}{{&t.Issuer, r.Issuer}, {&t.ClientSecret, r.ClientSecret}, {&t.TokenEndpoint, r.TokenEndpoint}, {&t.Resource, r.Resource}, {&t.GrantType, r.GrantType}} {
+	}{{&t.Issuer, r.Issuer}, {&t.ClientSecret, r.ClientSecret}, {&t.TokenEndpoint, r.TokenEndpoint}, {&t.Resource, r.Resource}, {&t.GrantType, r.GrantType}, {&t.AuthMethod, r.AuthMethod}} {
 		if err == nil {
 			*f.dst, err = rawString(f.raw)
 		}

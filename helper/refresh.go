@@ -186,6 +186,9 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 	cctx, cancel := context.WithTimeout(ctx, budget(ctx, call, time.Second))
 	defer cancel()
 	client := oauth.TokenClient{ClientID: next.ClientID, ClientSecret: next.ClientSecret, TokenEndpoint: next.TokenEndpoint}
+	if next.AuthMethod == oauth.AuthPrivateKeyJWT {
+		client.ClientSecret, client.PrivateKey = "", next.ClientSecret
+	}
 	var got *oauth.Tokens
 	if next.GrantType == GrantClientCredentials {
 		got, err = oauth.ClientCredentials(cctx, h.HTTPClient, client, next.Scope, next.Resource)

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpcred/mcpcred/helper/oauth"
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
@@ -34,6 +35,9 @@ type Token struct {
 	// GrantType is how a new token is had: "" a refresh (or a new login),
 	// GrantClientCredentials minting one with the stored client secret.
 	GrantType string
+	// AuthMethod is "" or oauth.AuthPrivateKeyJWT: ClientSecret then holds the
+	// client's private key, which signs assertions and is sent nowhere.
+	AuthMethod string
 }
 
 // GrantClientCredentials is the GrantType of a machine client's record
@@ -44,7 +48,7 @@ const GrantClientCredentials = "client_credentials"
 var tokenKeys = []string{
 	"server_name", "url", "issuer", "client_id", "client_secret", "token_type",
 	"access_token", "refresh_token", "expires_at", "scope", "token_endpoint", "resource",
-	"grant_type",
+	"grant_type", "token_endpoint_auth_method",
 }
 
 // StoreKey is Codex's compute_store_key: the account under which the token is kept
@@ -153,6 +157,10 @@ func tokenFromStore(m *protocol.Message, now time.Time) (*Token, error) {
 		TokenEndpoint: get("token_endpoint"),
 		Resource:      get("resource"),
 		GrantType:     get("grant_type"),
+		AuthMethod:    get("token_endpoint_auth_method"),
+	}
+	if t.AuthMethod != "" && t.AuthMethod != oauth.AuthPrivateKeyJWT {
+		return nil, badRequest("token_endpoint_auth_method must be %s or absent", oauth.AuthPrivateKeyJWT)
 	}
 	if t.GrantType != "" && t.GrantType != GrantClientCredentials {
 		return nil, badRequest("grant_type must be %s or absent", GrantClientCredentials)
@@ -218,6 +226,7 @@ func (t *Token) message() *protocol.Message {
 	set("token_endpoint", t.TokenEndpoint)
 	set("resource", t.Resource)
 	set("grant_type", t.GrantType)
+	set("token_endpoint_auth_method", t.AuthMethod)
 	return m
 }
 

@@ -39,6 +39,7 @@ var flagSpecs = map[string]flagSpec{
 	"device":              {isBool: true},
 	"client-credentials":  {isBool: true},
 	"client-metadata-url": {},
+	"client-key-file":     {},
 	"resource":            {},
 	"no-resource":         {isBool: true},
 	"help":                {isBool: true},

@@ -73,6 +73,12 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 			return fail(exitBadCall, err)
 		}
 	}
+	var clientKey string
+	if f := inv.get("client-key-file"); f != "" {
+		if clientKey, err = readClientKey(f, stdin); err != nil {
+			return fail(exitBadCall, err)
+		}
+	}
 	if strings.ContainsAny(clientID, "\r\n\x00") {
 		return fail(exitBadCall, usagef("--client-id holds a line break or NUL"))
 	}
@@ -116,6 +122,7 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 		CallbackURL:       flow.callbackURL,
 		Device:            flow.device,
 		ClientCredentials: flow.clientCredentials,
+		ClientKey:         clientKey,
 		ClientMetadataURL: inv.get("client-metadata-url"),
 		Resource:          flow.resource,
 		NoResource:        flow.noResource,
@@ -138,7 +145,7 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	default:
 		opts.Browser = oauth.OpenBrowser
 	}
-	if opts.Browser == nil && !flow.device && !flow.clientCredentials && inv.get("client-secret-file") != "-" {
+	if opts.Browser == nil && !flow.device && !flow.clientCredentials && inv.get("client-secret-file") != "-" && inv.get("client-key-file") != "-" {
 		// The browser is elsewhere: the address it ends on may be pasted here.
 		opts.Paste = stdin
 	}
@@ -193,7 +200,9 @@ func loginFlow(inv *invocation) (*flowFlags, error) {
 		f.callbackPort = n
 	}
 	switch {
-	case f.clientCredentials && (inv.get("client-id") == "" || inv.get("client-secret-file") == ""):
+	case inv.get("client-key-file") != "" && (!f.clientCredentials || inv.get("client-secret-file") != ""):
+		return nil, usagef("--client-key-file goes with --client-credentials, in place of --client-secret-file")
+	case f.clientCredentials && (inv.get("client-id") == "" || inv.get("client-secret-file") == "" && inv.get("client-key-file") == ""):
 		return nil, usagef("--client-credentials needs --client-id and --client-secret-file (a file, or - for stdin): the secret is never taken from the command line")
 	case f.clientCredentials && (f.device || f.callbackPort != 0 || f.callbackURL != "" || inv.bool("no-browser")):
 		return nil, usagef("--client-credentials involves no browser: it takes no --device, --no-browser, --callback-port or --callback-url")
@@ -243,6 +252,9 @@ func loginRecord(name, serverURL string, r *oauth.Result) *helper.Token {
 	}
 	if t.TokenType == "" {
 		t.TokenType = "Bearer"
+	}
+	if r.AuthMethod == oauth.AuthPrivateKeyJWT {
+		t.AuthMethod = r.AuthMethod
 	}
 	return t
 }
@@ -313,7 +325,11 @@ func revoke(ctx context.Context, t *helper.Token, say func(string, ...any)) {
 		if tok.value == "" {
 			continue
 		}
-		if err := oauth.Revoke(ctx, c, md.RevocationEndpoint, t.ClientID, t.ClientSecret, tok.value, tok.hint); err != nil {
+		secret := t.ClientSecret
+		if t.AuthMethod == oauth.AuthPrivateKeyJWT {
+			secret = "" // a private key, which is sent nowhere
+		}
+		if err := oauth.Revoke(ctx, c, md.RevocationEndpoint, t.ClientID, secret, tok.value, tok.hint); err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %s", strings.ReplaceAll(tok.hint, "_", " "), oneLine(err.Error())))
 		}
 	}
@@ -362,6 +378,29 @@ func readSecret(path string, stdin io.Reader) (string, error) {
 		return "", usagef("the client secret holds a NUL")
 	}
 	return s, nil
+}
+
+// readClientKey reads a PEM private key from a file, or from stdin for "-", and
+// returns it in the form a record keeps.
+func readClientKey(path string, stdin io.Reader) (string, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		if stdin == nil {
+			return "", usagef("--client-key-file -: no stdin to read the key from")
+		}
+		data, err = io.ReadAll(io.LimitReader(stdin, 64<<10))
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", usagef("cannot read the client key: %v", err)
+	}
+	key, err := oauth.EncodeClientKey(data)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return key, nil
 }
 
 // defaultServerName derives a readable server name from the URL's host, for

@@ -12,7 +12,13 @@ package main
 // forward (ssh -L), by DevTools request interception.
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -589,5 +595,56 @@ func TestLoginClientCredentials(t *testing.T) {
 		if rec["access_token"] != fresh || rec["client_secret"] != reg.ClientSecret {
 			t.Fatalf("after %s, stored %v", verb, rec)
 		}
+	}
+}
+
+// TestLoginClientCredentialsPrivateKeyJWT: a machine client that authenticates
+// with a private key (private_key_jwt, which the server lists): login with the
+// key from a file, then a new token minted on expiry with the stored key; the key
+// is never on stderr.
+func TestLoginClientCredentialsPrivateKeyJWT(t *testing.T) {
+	as := oauthtest.Start(t)
+	fx := mcpfixture.Start(t, mcpfixture.Options{Issuer: as.Issuer, ChallengeScope: "mcp:tools", Introspect: mcpfixture.AdminIntrospect(as.Issuer)})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := key.PublicKey.ECDH()
+	raw := pub.Bytes() // 0x04 || X || Y
+	jwk := map[string]any{"kty": "EC", "crv": "P-256", "use": "sig",
+		"x": base64.RawURLEncoding.EncodeToString(raw[1:33]), "y": base64.RawURLEncoding.EncodeToString(raw[33:])}
+	reg := as.Register(t, oauthtest.ClientOptions{Machine: true, AuthMethod: "private_key_jwt", JWKS: map[string]any{"keys": []any{jwk}}, AccessTokenTTL: 4 * time.Second})
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := loginEnv(t)
+	code, _, stderr := mcpcredRun(t, env, "", "login", fx.URL, "--server", "signer", "--client-credentials", "--client-id", reg.ClientID, "--client-key-file", keyFile)
+	if code != 0 {
+		t.Fatalf("login: exit %d:\n%s\nAS:\n%s", code, stderr, as.Log())
+	}
+	rec := stored(t, env, "signer", fx.URL)
+	if rec["token_endpoint_auth_method"] != "private_key_jwt" || rec["client_secret"] != base64.StdEncoding.EncodeToString(der) || rec["grant_type"] != "client_credentials" {
+		t.Fatalf("stored %v", rec)
+	}
+	noSecrets(t, stderr, rec)
+	exp, _ := strconv.ParseInt(rec["expires_at"], 10, 64)
+	time.Sleep(time.Until(time.Unix(exp+1, 0)))
+	code, out, errOut := mcpcredRun(t, env, "", "headers", "--url", fx.URL, "--min-ttl", "0")
+	var h map[string]string
+	if code != 0 || json.Unmarshal([]byte(out), &h) != nil {
+		t.Fatalf("headers: exit %d, %q: %s", code, out, errOut)
+	}
+	fresh, _ := strings.CutPrefix(h["Authorization"], "Bearer ")
+	if fresh == rec["access_token"] {
+		t.Fatal("headers did not mint a new token")
+	}
+	if c, _ := fx.Call(fresh); c != http.StatusOK {
+		t.Errorf("the MCP server refuses the minted token: %d", c)
+	}
+	reqs := as.TokenRequests(t, reg.ClientID)
+	if len(reqs) != 2 || reqs[0].Status != 200 || reqs[1].Status != 200 {
+		t.Fatalf("token requests %+v", reqs)
 	}
 }

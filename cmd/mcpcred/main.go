@@ -31,7 +31,7 @@ const usage = `usage: mcpcred [flags] get|store|erase|list   (a request on stdin
                        [--scope S] [--no-browser | --device] [--login-timeout DUR]
                        [--callback-port N] [--callback-url URL] [--resource URL | --no-resource]
                        [--client-metadata-url URL]
-       mcpcred [flags] login URL --client-credentials --client-id ID --client-secret-file FILE|-
+       mcpcred [flags] login URL --client-credentials --client-id ID (--client-secret-file | --client-key-file) FILE|-
        mcpcred [flags] logout URL [--server NAME]
        mcpcred [flags] headers [--url URL] [--server NAME] [--force-refresh]
                        (exit 3: log in, 4: keyring unavailable; docs/oauth.md)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -27,8 +28,18 @@ func clientCredentialsToken(ctx context.Context, c TokenClient, scope, resource 
 		Scopes:       strings.Fields(scope),
 		AuthStyle:    c.style(),
 	}
+	cfg.EndpointParams = url.Values{}
 	if resource != "" {
-		cfg.EndpointParams = url.Values{"resource": {resource}}
+		cfg.EndpointParams.Set("resource", resource)
+	}
+	if c.PrivateKey != "" {
+		assertion, err := clientAssertion(c.PrivateKey, c.ClientID, c.TokenEndpoint, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		cfg.ClientSecret, cfg.AuthStyle = "", oauth2.AuthStyleInParams
+		cfg.EndpointParams.Set("client_assertion_type", assertionType)
+		cfg.EndpointParams.Set("client_assertion", assertion)
 	}
 	return cfg.Token(ctx)
 }
@@ -52,8 +63,18 @@ func (l *login) clientCredentials(ctx context.Context, r *Result) error {
 		return refuse("the authorization server %s does not offer the client credentials grant (grant_types_supported %q)", md.Issuer, gts)
 	}
 	r.Client = ClientInfo{Issuer: md.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret}
-	cfg := l.config(r, "")
-	tc := TokenClient{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenEndpoint: md.TokenEndpoint, AuthStyle: cfg.Endpoint.AuthStyle}
+	var tc TokenClient
+	if o.ClientKey != "" {
+		if !slices.Contains(md.TokenEndpointAuthMethodsSupported, AuthPrivateKeyJWT) {
+			return refuse("the authorization server %s does not list private_key_jwt in token_endpoint_auth_methods_supported: use --client-secret-file", md.Issuer)
+		}
+		// The record keeps the key where a secret would be.
+		r.Client.ClientSecret, r.AuthMethod = o.ClientKey, AuthPrivateKeyJWT
+		tc = TokenClient{ClientID: o.ClientID, TokenEndpoint: md.TokenEndpoint, PrivateKey: o.ClientKey}
+	} else {
+		cfg := l.config(r, "")
+		tc = TokenClient{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenEndpoint: md.TokenEndpoint, AuthStyle: cfg.Endpoint.AuthStyle}
+	}
 	l.progress("asking %s for a token with the client credentials of %s", md.Issuer, o.ClientID)
 	return l.exchange(ctx, r, "the client credentials were not accepted", func(hctx context.Context) (*oauth2.Token, error) {
 		return clientCredentialsToken(hctx, tc, r.RequestedScope, r.ResourceParam)

@@ -74,6 +74,9 @@ type LoginOptions struct {
 	// ClientCredentials logs the client ClientID/ClientSecret in with the client
 	// credentials grant: no person, no browser (clientcreds.go).
 	ClientCredentials bool
+	// ClientKey is a machine client's private key (EncodeClientKey's form), for
+	// private_key_jwt in place of ClientSecret.
+	ClientKey string
 	// ClientMetadataURL (--client-metadata-url) is a client ID metadata
 	// document's URL, the client_id where the server accepts those (cimd.go).
 	ClientMetadataURL string

@@ -35,6 +35,10 @@ type TokenClient struct {
 	// AuthStyleFor(ClientSecret): never x/oauth2's auto-detection, which costs a
 	// second request whenever its first guess is refused.
 	AuthStyle oauth2.AuthStyle
+	// PrivateKey, when set, is the client's private key (EncodeClientKey's
+	// form): it authenticates with signed assertions (private_key_jwt), not
+	// ClientSecret. Only the client credentials grant uses it (jwtauth.go).
+	PrivateKey string
 }
 
 // AuthStyleFor is the client authentication a record without a stored method

@@ -242,6 +242,8 @@ type ClientOptions struct {
 	// Machine registers a confidential client of the client credentials grant
 	// only: no redirect URIs, no code flow.
 	Machine bool
+	// JWKS is the client's public keys ({"keys":[...]}), for private_key_jwt.
+	JWKS map[string]any
 }
 
 // Register registers a native client with the authorization_code and
@@ -267,6 +269,9 @@ func (as *AS) Register(t testing.TB, o ClientOptions) *Registration {
 	}
 	if o.AuthMethod != "" {
 		meta["token_endpoint_auth_method"] = o.AuthMethod
+	}
+	if o.JWKS != nil {
+		meta["jwks"] = o.JWKS
 	}
 	if o.AccessTokenTTL > 0 {
 		meta["x_access_token_ttl"] = int(o.AccessTokenTTL / time.Second)
