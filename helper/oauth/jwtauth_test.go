@@ -30,7 +30,10 @@ func TestClientAssertion(t *testing.T) {
 		alg   string
 	}{
 		{"EC PKCS#8", pkcs8(t, ec), "ES256"},
-		{"EC SEC 1", func() *pem.Block { d, _ := x509.MarshalECPrivateKey(ec); return &pem.Block{Type: "EC PRIVATE KEY", Bytes: d} }(), "ES256"},
+		{"EC SEC 1", func() *pem.Block {
+			d, _ := x509.MarshalECPrivateKey(ec)
+			return &pem.Block{Type: "EC PRIVATE KEY", Bytes: d}
+		}(), "ES256"},
 		{"RSA PKCS#1", &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)}, "RS256"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
