@@ -353,21 +353,32 @@ func storedName(ctx context.Context, h *helper.Helper, serverURL string) (string
 	return "", usagef("several records are stored for %s (servers %s): pass --server NAME", serverURL, strings.Join(names, ", "))
 }
 
+// readFlagFile reads the file a --<flag> names, or stdin for "-" (at most 64
+// KiB): what is a secret's name in the messages ("client secret").
+func readFlagFile(flag, what, path string, stdin io.Reader) ([]byte, error) {
+	if path != "-" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, usagef("cannot read the %s: %v", what, err)
+		}
+		return data, nil
+	}
+	if stdin == nil {
+		return nil, usagef("--%s -: no stdin to read the %s from", flag, what)
+	}
+	data, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
+	if err != nil {
+		return nil, usagef("cannot read the %s: %v", what, err)
+	}
+	return data, nil
+}
+
 // readSecret reads a client secret from a file, or from stdin for "-": the first
 // line, without its line ending.
 func readSecret(path string, stdin io.Reader) (string, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		if stdin == nil {
-			return "", usagef("--client-secret-file -: no stdin to read the secret from")
-		}
-		data, err = io.ReadAll(io.LimitReader(stdin, 64<<10))
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	data, err := readFlagFile("client-secret-file", "client secret", path, stdin)
 	if err != nil {
-		return "", usagef("cannot read the client secret: %v", err)
+		return "", err
 	}
 	s, _, _ := strings.Cut(string(data), "\n")
 	s = strings.TrimSuffix(s, "\r")
@@ -383,18 +394,9 @@ func readSecret(path string, stdin io.Reader) (string, error) {
 // readClientKey reads a PEM private key from a file, or from stdin for "-", and
 // returns it in the form a record keeps.
 func readClientKey(path string, stdin io.Reader) (string, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		if stdin == nil {
-			return "", usagef("--client-key-file -: no stdin to read the key from")
-		}
-		data, err = io.ReadAll(io.LimitReader(stdin, 64<<10))
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	data, err := readFlagFile("client-key-file", "client key", path, stdin)
 	if err != nil {
-		return "", usagef("cannot read the client key: %v", err)
+		return "", err
 	}
 	key, err := oauth.EncodeClientKey(data)
 	if err != nil {
