@@ -62,6 +62,7 @@ func (l *login) clientCredentials(ctx context.Context, r *Result) error {
 	if gts := md.GrantTypesSupported; len(gts) > 0 && !slices.Contains(gts, "client_credentials") {
 		return refuse("the authorization server %s does not offer the client credentials grant (grant_types_supported %q)", md.Issuer, gts)
 	}
+	r.ClientCredentials = true
 	r.Client = ClientInfo{Issuer: md.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret}
 	var tc TokenClient
 	if o.ClientKey != "" {

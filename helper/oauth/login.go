@@ -105,6 +105,9 @@ type Result struct {
 	// RequestedScope was asked for; Scope was granted (the token response's scope,
 	// else the requested one, as RFC 6749 section 5.1 says).
 	RequestedScope, Scope string
+	// ClientCredentials reports a client credentials login: the record's later
+	// tokens are minted with the client's secret or key, not refreshed.
+	ClientCredentials bool
 	// ResourceParam is the resource indicator sent, "" when none was.
 	ResourceParam string
 	Tokens        *Tokens
