@@ -124,16 +124,22 @@ func TestLoginPasteBack(t *testing.T) {
 				t.Fatalf("the browser ended on %s", landed)
 			}
 			if c.wrongFirst {
+				// A wrong state, then none: each ignored by the callback's own
+				// state rule, with one line, and the login goes on.
 				lq := mustQuery(t, landed)
 				lq.Set("state", "forged")
 				forged := q.Get("redirect_uri") + "?" + lq.Encode()
-				fmt.Fprintln(pw, forged)
-				l := p.line("mcpcred: the answer from the browser does not carry this login's state")
-				if !strings.Contains(l, "paste the address of this login's page, or the code alone") {
-					t.Fatalf("after a wrong state: %q", l)
+				lq.Del("state")
+				stateless := q.Get("redirect_uri") + "?" + lq.Encode()
+				for _, bad := range []string{forged, stateless} {
+					fmt.Fprintln(pw, bad)
+					l := p.line("mcpcred: ignored a pasted answer that does not carry this login's state")
+					if !strings.Contains(l, "paste the address of this login's page, or the code alone") {
+						t.Fatalf("after a wrong state: %q", l)
+					}
 				}
 				if n := codeRequests(t, as, q.Get("client_id")); n != 0 {
-					t.Fatalf("a pasted answer with a wrong state was exchanged (%d code requests)", n)
+					t.Fatalf("a pasted answer with a wrong or no state was exchanged (%d code requests)", n)
 				}
 			}
 			fmt.Fprintln(pw, c.paste(landed))

@@ -33,17 +33,13 @@ func (l *login) readPasted(cb *callback, in io.Reader) {
 			l.progress("that is neither the address your browser ended on (http://127.0.0.1:…/callback?code=…&state=…) nor a code: paste one of them")
 			continue
 		}
-		if q.Get("state") != cb.state {
-			l.progress("%s; paste the address of this login's page, or the code alone", ErrStateMismatch.Error())
+		if !cb.ownState(q) {
+			l.progress("ignored a pasted answer that does not carry this login's state; paste the address of this login's page, or the code alone")
 			continue
 		}
-		cb.mu.Lock()
-		if cb.finished {
-			cb.mu.Unlock()
+		if !cb.claim() {
 			return
 		}
-		cb.finished = true
-		cb.mu.Unlock()
 		cb.done <- cb.finish(q)
 		return
 	}
