@@ -33,15 +33,15 @@ func CheckClientMetadataURL(raw string) error {
 	return nil
 }
 
-// fetchClientMetadata reads the document at u and checks it the way the
-// authorization server will: its client_id is u exactly, and its redirect URIs
+// fetchClientMetadata reads the document at u, through HTTPClient like every
+// request of a login, and checks it the way the authorization server will: its client_id is u exactly, and its redirect URIs
 // are loopback ones, since mcpcred listens on this machine.
 func (l *login) fetchClientMetadata(ctx context.Context, u string) (*ClientMetadata, error) {
 	if err := CheckClientMetadataURL(u); err != nil {
 		return nil, err
 	}
 	var doc ClientMetadata
-	status, err := getJSON(ctx, l.c, u, &doc)
+	status, err := getJSON(ctx, HTTPClient(l.c), u, &doc)
 	if err != nil {
 		return nil, refuse("the client metadata document %s cannot be read: %v", u, err)
 	}
@@ -49,7 +49,7 @@ func (l *login) fetchClientMetadata(ctx context.Context, u string) (*ClientMetad
 		return nil, refuse("the client metadata document %s answered HTTP %d", u, status)
 	}
 	if doc.ClientID != u {
-		return nil, refuse("the client metadata document %s names client_id %q: it must be its own URL", u, doc.ClientID)
+		return nil, refuse("the client metadata document %s names client_id %s: it must be its own URL", u, quote(doc.ClientID))
 	}
 	if len(doc.RedirectURIs) == 0 {
 		return nil, refuse("the client metadata document %s lists no redirect_uris", u)
@@ -57,7 +57,7 @@ func (l *login) fetchClientMetadata(ctx context.Context, u string) (*ClientMetad
 	for _, ru := range doc.RedirectURIs {
 		p, err := url.Parse(ru)
 		if err != nil || p.Scheme != "http" || !IsLoopbackHost(p.Hostname()) {
-			return nil, refuse("the client metadata document %s lists the redirect URI %q: mcpcred needs loopback ones (http://127.0.0.1:PORT/callback)", u, ru)
+			return nil, refuse("the client metadata document %s lists the redirect URI %s: mcpcred needs loopback ones (http://127.0.0.1:PORT/callback)", u, quote(ru))
 		}
 	}
 	return &doc, nil

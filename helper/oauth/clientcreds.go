@@ -45,14 +45,20 @@ func clientCredentialsToken(ctx context.Context, c TokenClient, scope, resource 
 }
 
 // ClientCredentials mints a token for a stored machine client: the refresh of
-// a record whose grant is client_credentials. Failures are *Error, as Refresh's.
+// a record whose grant is client_credentials. As Refresh, it goes through
+// HTTPClient, its answer passes CheckTokens (a bad one is Unavailable: the
+// stored record is kept), and failures are *Error.
 func ClientCredentials(ctx context.Context, hc *http.Client, c TokenClient, scope, resource string) (*Tokens, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, HTTPClient(hc))
 	tok, err := clientCredentialsToken(ctx, c, scope, resource)
 	if err != nil {
 		return nil, Classify(ctx, err, c.TokenEndpoint)
 	}
-	return FromOAuth2(tok), nil
+	t := FromOAuth2(tok)
+	if err := CheckTokens(t); err != nil {
+		return nil, &Error{Kind: Unavailable, Endpoint: c.TokenEndpoint, Err: err}
+	}
+	return t, nil
 }
 
 // clientCredentials is `login --client-credentials`: the given client, no
@@ -60,7 +66,7 @@ func ClientCredentials(ctx context.Context, hc *http.Client, c TokenClient, scop
 func (l *login) clientCredentials(ctx context.Context, r *Result) error {
 	o, md := l.o, r.Server
 	if gts := md.GrantTypesSupported; len(gts) > 0 && !slices.Contains(gts, "client_credentials") {
-		return refuse("the authorization server %s does not offer the client credentials grant (grant_types_supported %q)", md.Issuer, gts)
+		return refuse("the authorization server %s does not offer the client credentials grant (grant_types_supported %s)", md.Issuer, quote(strings.Join(gts, " ")))
 	}
 	r.ClientCredentials = true
 	r.Client = ClientInfo{Issuer: md.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret}

@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -109,8 +108,10 @@ func (l *login) deviceAuth(ctx context.Context, cfg *oauth2.Config, resource []o
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, refuse("the device authorization endpoint %s answered without a device_code, user_code or verification_uri", cfg.Endpoint.DeviceAuthURL)
 	}
-	if len(da.UserCode) > 64 || strings.ContainsFunc(da.UserCode, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
-		return nil, refuse("the device authorization endpoint %s answered with an unprintable user_code", cfg.Endpoint.DeviceAuthURL)
+	if da.UserCode != ServerText(da.UserCode) {
+		// The user types it as shown: one ServerText would change (escape or cut)
+		// is no code to show.
+		return nil, refuse("the device authorization endpoint %s answered with a user_code that is unprintable or over %d bytes", cfg.Endpoint.DeviceAuthURL, MaxServerText)
 	}
 	for _, u := range []string{da.VerificationURI, da.VerificationURIComplete} {
 		if u == "" {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // Endpoint is where a record's refresh goes, as discovery found it.
@@ -25,9 +26,9 @@ type Endpoint struct {
 // from: only its metadata is used, and only if the server still names it (the
 // client is bound to its issuer). c nil is a default client; ctx bounds it all.
 func DiscoverTokenEndpoint(ctx context.Context, c *http.Client, serverURL, issuer string) (*Endpoint, error) {
-	if c == nil {
-		c = &http.Client{}
-	}
+	// The token endpoint found here receives the record's refresh token or
+	// client secret: discovery goes through the same guarded client.
+	c = HTTPClient(c)
 	res, err := DiscoverResource(ctx, c, serverURL)
 	if err != nil {
 		return nil, err
@@ -35,7 +36,7 @@ func DiscoverTokenEndpoint(ctx context.Context, c *http.Client, serverURL, issue
 	issuers := res.Metadata.AuthorizationServers
 	if issuer != "" {
 		if !slices.Contains(issuers, issuer) {
-			return nil, refuse("%s no longer names %s as its authorization server (it names %q): the stored client belongs to %s", serverURL, issuer, issuers, issuer)
+			return nil, refuse("%s no longer names %s as its authorization server (it names %s): the stored client belongs to %s", serverURL, issuer, quote(strings.Join(issuers, " ")), issuer)
 		}
 		issuers = []string{issuer}
 	}
