@@ -430,15 +430,20 @@ func TestFailedReloginKeepsRecord(t *testing.T) {
 		t.Fatalf("a timed-out login changed the record:\nbefore %v\nafter  %v", before, after)
 	}
 
-	p := startMcpcred(t, env, "", "login", fx.URL, "--server", "keep", "--no-browser")
+	// A forged answer is ignored (issue 12's state rule); the answer with this
+	// login's state but a code the server never issued fails the exchange.
+	p := startMcpcred(t, env, "", "login", fx.URL, "--server", "keep", "--no-browser", "--login-timeout", "30s")
 	q := mustQuery(t, p.authURL())
-	resp, err := http.Get(q.Get("redirect_uri") + "?" + url.Values{"code": {"x"}, "state": {"forged"}, "iss": {as.Issuer}}.Encode())
-	if err != nil {
-		t.Fatal(err)
+	for _, st := range []string{"forged", q.Get("state")} {
+		resp, err := http.Get(q.Get("redirect_uri") + "?" + url.Values{"code": {"x"}, "state": {st}, "iss": {as.Issuer}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
-	if code, stderr := p.wait(); code != 1 {
-		t.Fatalf("forged login: exit %d:\n%s", code, stderr)
+	if code, stderr := p.wait(); code != 1 || !strings.Contains(stderr, "ignored a request to the login's redirect address") ||
+		!strings.Contains(stderr, "login failed: the authorization code was not accepted") {
+		t.Fatalf("failed login: exit %d:\n%s", code, stderr)
 	}
 	if after := stored(t, env, "keep", fx.URL); !equalMaps(before, after) {
 		t.Fatalf("a failed login changed the record:\nbefore %v\nafter  %v", before, after)
