@@ -15,7 +15,7 @@ import (
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
-// Token is an MCP OAuth token record: spec section 4.1. Absent optional fields are
+// Token is an MCP OAuth token record (docs/protocol.md, MCP token records). Absent optional fields are
 // empty strings; Expiry is zero when the server gave no lifetime. Expiry keeps the
 // millisecond precision of Codex's formats, so a record Codex wrote is rewritten
 // with the same bytes.
