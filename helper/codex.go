@@ -98,7 +98,7 @@ func (t *Token) appendHead(b []byte, urlKey string) []byte {
 	return protocol.AppendJSONString(b, t.ClientID)
 }
 
-// appendExtras adds the fields of spec 4.1 that Codex's structs have no room for.
+// appendExtras adds the token fields (docs/protocol.md) that Codex's structs have no room for.
 func (t *Token) appendExtras(b []byte, withType bool) []byte {
 	add := func(k, v string) {
 		if v != "" {

@@ -442,7 +442,7 @@ func answering(t *testing.T, status int, body string) string {
 	return srv.URL + "/token"
 }
 
-// Failures end as spec 7 says, each within the 8 s limit.
+// Failures end as docs/oauth.md says, each within the 8 s limit.
 func TestOAuthRefreshFailures(t *testing.T) {
 	as := oauthtest.Start(t)
 
