@@ -22,12 +22,23 @@ package secretservice
 // Searches put only the present fields in the attributes, as libsecret does; with
 // a protocol they also find items of other schemas with those attributes (libsecret
 // searches with SECRET_SCHEMA_DONT_MATCH_NAME, to find git-credential-gnome-keyring's
-// org.gnome.keyring.NetworkPassword items), without one only org.git.Password items.
+// org.gnome.keyring.NetworkPassword items), without one org.git.Password and
+// org.gnome.keyring.NetworkPassword items.
+//
+// Older git (2.39 and before: Debian 12) has git-credential-libsecret look up and
+// store only org.gnome.keyring.NetworkPassword items, with the same attributes and
+// the bare password as the secret. So that it finds what mcpcred stores, a
+// password credential is written twice: the org.git.Password item above (with
+// expiry and refresh token, which the newer helper reads), and a compatibility
+// item with the same attributes under xdg:schema=org.gnome.keyring.NetworkPassword
+// whose secret is the password alone. Reads prefer the org.git.Password item; an
+// erase removes both (a search finds both); a store rewrites both. An authtype
+// credential has no compatibility item: the old helper has no field for it.
 
 import (
 	"context"
 	"errors"
-	"slices"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -37,6 +48,7 @@ import (
 const (
 	attrSchema           = "xdg:schema"
 	gitSchema            = "org.git.Password"
+	legacySchema         = "org.gnome.keyring.NetworkPassword"
 	attrProtocol         = "protocol"
 	attrAuthTypeProtocol = "authtype_protocol"
 )
@@ -150,17 +162,18 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, oth
 		at[attrAuthTypeProtocol] = q.Protocol
 		searches = append(searches, pw, at)
 	} else {
-		bySchema := gitAttrs(q)
-		bySchema[attrSchema] = gitSchema
-		searches = append(searches, bySchema)
+		for _, schema := range []string{gitSchema, legacySchema} {
+			bySchema := gitAttrs(q)
+			bySchema[attrSchema] = schema
+			searches = append(searches, bySchema)
+		}
 	}
 	seen := map[ItemPath]bool{}
 	for _, attrs := range searches {
-		paths, err := k.SearchItems(ctx, attrs)
+		paths, err := k.SearchItems(ctx, attrs) // newest first
 		if err != nil {
 			return nil, nil, err
 		}
-		slices.Sort(paths)
 		for _, p := range paths {
 			if seen[p] {
 				continue
@@ -193,52 +206,40 @@ func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backend
 	return append(ours, others...), err
 }
 
-// GitStore implements backends.GitKeyring. It writes c's item, updating in place
-// the one with exactly these attributes, then deletes the other org.git.Password
-// items that c's identity matches (such as the item of the other kind, or one with
-// a path when c has none).
-//
-// The service's CreateItem(replace=true), which libsecret uses too, overwrites an
-// item whose attributes merely include the new ones. That is git's rule for a path
-// or a user the new credential lacks, but not for a port (the host differs): such
-// an item, if it is the one overwritten, is written back as it was.
+// GitStore implements backends.GitKeyring. It writes c's item and, for a password
+// credential, its compatibility item, each updating in place the one with exactly
+// those attributes, then deletes the other org.git.Password and
+// org.gnome.keyring.NetworkPassword items that c's identity matches (such as the
+// item of the other kind, or one with a path when c has none).
 func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error {
 	attrs := gitItemAttrs(&c)
 	q := c.Query()
-	// What CreateItem could overwrite that git's rule keeps.
-	supers, err := k.SearchItems(ctx, attrs)
-	if err != nil {
-		return err
-	}
-	keep := map[ItemPath]*Item{}
-	for _, p := range supers {
-		it, err := k.ReadItem(ctx, p)
-		if errors.Is(err, backends.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if o, ok := parseGitItem(it); !ok || !q.Matches(&o) {
-			keep[p] = it
-		}
-	}
 	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, c.Secret())
 	if err != nil {
 		return err
 	}
-	if old, ok := keep[path]; ok {
-		if _, err := k.StoreItem(ctx, old.Label, old.Attributes, old.Secret); err != nil {
+	written := map[ItemPath]bool{path: true}
+	if c.AuthType == "" {
+		compat := maps.Clone(attrs)
+		compat[attrSchema] = legacySchema
+		p, err := k.StoreItem(ctx, gitLabel(&c), compat, []byte(c.Password))
+		if err != nil {
 			return err
 		}
+		written[p] = true
 	}
-	same, _, err := k.gitSearch(ctx, q)
+	same, others, err := k.gitSearch(ctx, q)
 	if err != nil {
 		return err
 	}
+	for _, o := range others {
+		if it, err := k.ReadItem(ctx, ItemPath(o.ID)); err == nil && it.Attributes[attrSchema] == legacySchema {
+			same = append(same, o)
+		}
+	}
 	for i := range same {
 		o := &same[i]
-		if ItemPath(o.ID) == path || !q.Matches(o) {
+		if written[ItemPath(o.ID)] || !q.Matches(o) {
 			continue
 		}
 		if err := k.DeleteItem(ctx, ItemPath(o.ID)); err != nil && !errors.Is(err, backends.ErrNotFound) {

@@ -24,7 +24,6 @@ func TestHelperConformance(t *testing.T) {
 	}
 	kr := secretservice.New(secretservice.Config{
 		Options: backends.Options{Timeout: 10 * time.Second},
-		Prompt:  secretservice.PromptNever,
 	})
 	t.Cleanup(func() { _ = kr.Close() })
 	helpertest.Run(t, kr)
