@@ -139,6 +139,11 @@ func (h *Helper) LoadToken(ctx context.Context, serverName, url string) (*Token,
 	if kerr == nil && t != nil {
 		return t, InKeyring, nil
 	}
+	if errors.Is(kerr, backends.ErrLocked) {
+		// A locked keyring may hold the token (a locked KeePassXC hides its
+		// items): say that the answer comes from the file only.
+		h.notice("%s; read the plaintext file %s only", keyringFailure(kerr), h.Tokens.Path())
+	}
 	t, err := h.loadFile(key)
 	if err != nil {
 		if kerr != nil {
