@@ -63,4 +63,5 @@ type Item struct {
 	Attributes  map[string]string
 	Secret      []byte
 	ContentType string
+	Modified    uint64 // Unix seconds; 0 when the service does not say
 }

@@ -36,9 +36,11 @@ package secretservice
 // credential has no compatibility item: the old helper has no field for it.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -149,10 +151,21 @@ func parseGitItem(it *Item) (c backends.GitCredential, ok bool) {
 	return c, c.ApplySecret(strings.Split(string(it.Secret), "\n"), isAuthType)
 }
 
+// gitFound is one credential a search found, with its item's schema and age.
+type gitFound struct {
+	c        backends.GitCredential
+	schema   string
+	modified uint64
+}
+
 // gitSearch runs the searches for q: password items (by protocol when q has one,
-// like libsecret, else by schema) and authtype items (always by schema). It
-// returns the credentials read: org.git.Password items, and others.
-func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, others []backends.GitCredential, err error) {
+// like libsecret, else by schema, ours and the compatibility one) and authtype
+// items (always by schema). It returns the credentials read, newest first, and of
+// equally old ones org.git.Password items first: so a credential that an older
+// git stored over the compatibility item, or a newer git over the
+// org.git.Password one, is the one read, and otherwise the item that keeps expiry
+// and refresh token is.
+func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) ([]gitFound, error) {
 	var searches []map[string]string
 	if q.HasProtocol {
 		pw := gitAttrs(q)
@@ -169,10 +182,11 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, oth
 		}
 	}
 	seen := map[ItemPath]bool{}
+	var found []gitFound
 	for _, attrs := range searches {
-		paths, err := k.SearchItems(ctx, attrs) // newest first
+		paths, err := k.SearchItems(ctx, attrs)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, p := range paths {
 			if seen[p] {
@@ -184,26 +198,35 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, oth
 				continue // deleted meanwhile
 			}
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			c, ok := parseGitItem(it)
-			if !ok {
-				continue
-			}
-			if it.Attributes[attrSchema] == gitSchema {
-				ours = append(ours, c)
-			} else {
-				others = append(others, c)
+			if c, ok := parseGitItem(it); ok {
+				found = append(found, gitFound{c, it.Attributes[attrSchema], it.Modified})
 			}
 		}
 	}
-	return ours, others, nil
+	slices.SortStableFunc(found, func(a, b gitFound) int {
+		switch {
+		case a.modified != b.modified:
+			return cmp.Compare(b.modified, a.modified)
+		case a.schema == gitSchema && b.schema != gitSchema:
+			return -1
+		case b.schema == gitSchema && a.schema != gitSchema:
+			return 1
+		}
+		return 0
+	})
+	return found, nil
 }
 
-// GitSearch implements backends.GitKeyring: org.git.Password items first.
+// GitSearch implements backends.GitKeyring.
 func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
-	ours, others, err := k.gitSearch(ctx, q)
-	return append(ours, others...), err
+	found, err := k.gitSearch(ctx, q)
+	out := make([]backends.GitCredential, len(found))
+	for i := range found {
+		out[i] = found[i].c
+	}
+	return out, err
 }
 
 // GitStore implements backends.GitKeyring. It writes c's item and, for a password
@@ -214,12 +237,10 @@ func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backend
 func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error {
 	attrs := gitItemAttrs(&c)
 	q := c.Query()
-	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, c.Secret())
-	if err != nil {
-		return err
-	}
-	written := map[ItemPath]bool{path: true}
+	written := map[ItemPath]bool{}
 	if c.AuthType == "" {
+		// The compatibility item first: of equally old items the org.git.Password
+		// one is read, and a later write is never older.
 		compat := maps.Clone(attrs)
 		compat[attrSchema] = legacySchema
 		p, err := k.StoreItem(ctx, gitLabel(&c), compat, []byte(c.Password))
@@ -228,21 +249,21 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 		}
 		written[p] = true
 	}
-	same, others, err := k.gitSearch(ctx, q)
+	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, c.Secret())
 	if err != nil {
 		return err
 	}
-	for _, o := range others {
-		if it, err := k.ReadItem(ctx, ItemPath(o.ID)); err == nil && it.Attributes[attrSchema] == legacySchema {
-			same = append(same, o)
-		}
+	written[path] = true
+	found, err := k.gitSearch(ctx, q)
+	if err != nil {
+		return err
 	}
-	for i := range same {
-		o := &same[i]
-		if written[ItemPath(o.ID)] || !q.Matches(o) {
+	for i := range found {
+		o := &found[i]
+		if written[ItemPath(o.c.ID)] || (o.schema != gitSchema && o.schema != legacySchema) || !q.Matches(&o.c) {
 			continue
 		}
-		if err := k.DeleteItem(ctx, ItemPath(o.ID)); err != nil && !errors.Is(err, backends.ErrNotFound) {
+		if err := k.DeleteItem(ctx, ItemPath(o.c.ID)); err != nil && !errors.Is(err, backends.ErrNotFound) {
 			return err
 		}
 	}

@@ -47,6 +47,9 @@ func (k *Keyring) ReadItem(ctx context.Context, item ItemPath) (_ *Item, err err
 	if err := getProp(ctx, c, path, ifaceItem, "Label", &it.Label); err != nil {
 		return nil, wrap("read label", err)
 	}
+	if err := getProp(ctx, c, path, ifaceItem, "Modified", &it.Modified); err != nil && !errors.Is(wrap("", err), backends.ErrNotFound) {
+		return nil, wrap("read Modified", err)
+	}
 	if it.Secret, it.ContentType, err = k.getSecret(ctx, path); err != nil {
 		return nil, err
 	}
