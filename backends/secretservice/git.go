@@ -216,7 +216,27 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) ([]gitFoun
 		}
 		return 0
 	})
+	// A compatibility item no newer than the org.git.Password item of the same
+	// credential is that item's mirror: it has its expiry and refresh token too
+	// (else, once the credential expires, the mirror would still hand it out).
+	for i := range found {
+		f := &found[i]
+		if f.schema != legacySchema {
+			continue
+		}
+		for _, g := range found {
+			if g.schema == gitSchema && g.c.AuthType == "" && g.modified >= f.modified && sameGitIdentity(&f.c, &g.c) {
+				f.c.Expiry, f.c.RefreshToken = g.c.Expiry, g.c.RefreshToken
+				break
+			}
+		}
+	}
 	return found, nil
+}
+
+func sameGitIdentity(a, b *backends.GitCredential) bool {
+	return a.Protocol == b.Protocol && a.Host == b.Host && a.HasPath == b.HasPath && a.Path == b.Path &&
+		a.HasUser == b.HasUser && a.Username == b.Username
 }
 
 // GitSearch implements backends.GitKeyring.
