@@ -31,9 +31,13 @@ package secretservice
 // password credential is written twice: the org.git.Password item above (with
 // expiry and refresh token, which the newer helper reads), and a compatibility
 // item with the same attributes under xdg:schema=org.gnome.keyring.NetworkPassword
-// whose secret is the password alone. Reads prefer the org.git.Password item; an
-// erase removes both (a search finds both); a store rewrites both. An authtype
-// credential has no compatibility item: the old helper has no field for it.
+// whose secret is the password alone. The two items of one identity are one
+// credential to GitSearch, GitPut and GitDelete: it reads the newer item (of
+// equally old ones the org.git.Password item), GitPut rewrites both and GitDelete
+// removes both. So backends.StoreGit, which keeps what GitPut wrote and deletes
+// the other matches, never separates them. An authtype credential has no
+// compatibility item: the old helper has no field for it. Items of any other
+// schema that a search finds are Foreign.
 
 import (
 	"cmp"
@@ -55,7 +59,10 @@ const (
 	attrAuthTypeProtocol = "authtype_protocol"
 )
 
-var _ backends.GitKeyring = (*Keyring)(nil)
+var (
+	_ backends.GitKeyring = (*Keyring)(nil)
+	_ backends.GitLayout  = (*Keyring)(nil)
+)
 
 // splitGitHost splits host into libsecret's server and port attributes. The port
 // is what follows the last ":" when that is a decimal number from 1 to 65535 and
@@ -151,21 +158,25 @@ func parseGitItem(it *Item) (c backends.GitCredential, ok bool) {
 	return c, c.ApplySecret(strings.Split(string(it.Secret), "\n"), isAuthType)
 }
 
-// gitFound is one credential a search found, with its item's schema and age.
+// gitFound is one item a search found, as a credential, with its schema and age.
 type gitFound struct {
 	c        backends.GitCredential
 	schema   string
 	modified uint64
 }
 
+// ownLayout reports whether f is one of the two items this layout writes for a
+// password credential (rather than an authtype item or another program's item).
+func (f *gitFound) ownLayout() bool {
+	return f.c.AuthType == "" && (f.schema == gitSchema || f.schema == legacySchema)
+}
+
 // gitSearch runs the searches for q: password items (by protocol when q has one,
 // like libsecret, else by schema, ours and the compatibility one) and authtype
 // items (always by schema). It returns the credentials read, newest first, and of
-// equally old ones org.git.Password items first: so a credential that an older
-// git stored over the compatibility item, or a newer git over the
-// org.git.Password one, is the one read, and otherwise the item that keeps expiry
-// and refresh token is.
-func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) ([]gitFound, error) {
+// equally old ones org.git.Password items first, each password credential's two
+// items as one (gitFold).
+func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
 	var searches []map[string]string
 	if q.HasProtocol {
 		pw := gitAttrs(q)
@@ -216,81 +227,109 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) ([]gitFoun
 		}
 		return 0
 	})
-	// A compatibility item no newer than the org.git.Password item of the same
-	// credential is that item's mirror: it has its expiry and refresh token too
-	// (else, once the credential expires, the mirror would still hand it out).
+	return gitFold(found), nil
+}
+
+// gitFold makes the items of one password credential (its org.git.Password item,
+// its compatibility item, and any duplicate of either) one credential, in the
+// place of the newest: its fields are the newest item's, so a password an older
+// git stored over the compatibility item is the one read, without expiry as that
+// git keeps none, and otherwise the item that keeps expiry and refresh token is.
+// Its ID is the org.git.Password item's when there is one, the item GitPut
+// returns. found is newest first; other items are left as they are.
+func gitFold(found []gitFound) []backends.GitCredential {
+	type group struct {
+		at    int  // index in out
+		ourID bool // out[at].ID is an org.git.Password item's
+	}
+	var out []backends.GitCredential
+	groups := map[backends.GitQuery]*group{}
 	for i := range found {
 		f := &found[i]
-		if f.schema != legacySchema {
+		if !f.ownLayout() {
+			c := f.c
+			c.Foreign = f.schema != gitSchema
+			out = append(out, c)
 			continue
 		}
-		for _, g := range found {
-			if g.schema == gitSchema && g.c.AuthType == "" && g.modified >= f.modified && sameGitIdentity(&f.c, &g.c) {
-				f.c.Expiry, f.c.RefreshToken = g.c.Expiry, g.c.RefreshToken
-				break
-			}
+		g, ok := groups[f.c.Query()]
+		if !ok {
+			groups[f.c.Query()] = &group{at: len(out), ourID: f.schema == gitSchema}
+			out = append(out, f.c)
+		} else if !g.ourID && f.schema == gitSchema {
+			out[g.at].ID, g.ourID = f.c.ID, true
 		}
 	}
-	return found, nil
+	return out
 }
 
-func sameGitIdentity(a, b *backends.GitCredential) bool {
-	return a.Protocol == b.Protocol && a.Host == b.Host && a.HasPath == b.HasPath && a.Path == b.Path &&
-		a.HasUser == b.HasUser && a.Username == b.Username
-}
-
-// GitSearch implements backends.GitKeyring.
+// GitSearch implements backends.GitLayout.
 func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
-	found, err := k.gitSearch(ctx, q)
-	out := make([]backends.GitCredential, len(found))
-	for i := range found {
-		out[i] = found[i].c
-	}
-	return out, err
+	return k.gitSearch(ctx, q)
 }
 
-// GitStore implements backends.GitKeyring. It writes c's item and, for a password
-// credential, its compatibility item, each updating in place the one with exactly
-// those attributes, then deletes the other org.git.Password and
-// org.gnome.keyring.NetworkPassword items that c's identity matches (such as the
-// item of the other kind, or one with a path when c has none).
+// GitStore implements backends.GitKeyring.
 func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error {
+	return backends.StoreGit(ctx, k, c)
+}
+
+// GitPut implements backends.GitLayout. It writes c's item and, for a password
+// credential, first its compatibility item, each updating in place the one with
+// exactly those attributes (StoreItem never overwrites an item with more), and
+// returns the org.git.Password item's path.
+func (k *Keyring) GitPut(ctx context.Context, c backends.GitCredential) (string, error) {
 	attrs := gitItemAttrs(&c)
-	q := c.Query()
-	written := map[ItemPath]bool{}
 	if c.AuthType == "" {
 		// The compatibility item first: of equally old items the org.git.Password
 		// one is read, and a later write is never older.
-		compat := maps.Clone(attrs)
-		compat[attrSchema] = legacySchema
-		p, err := k.StoreItem(ctx, gitLabel(&c), compat, []byte(c.Password))
-		if err != nil {
-			return err
+		if _, err := k.StoreItem(ctx, gitLabel(&c), compatAttrs(attrs), []byte(c.Password)); err != nil {
+			return "", err
 		}
-		written[p] = true
 	}
 	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, c.Secret())
-	if err != nil {
-		return err
-	}
-	written[path] = true
-	found, err := k.gitSearch(ctx, q)
-	if err != nil {
-		return err
-	}
-	for i := range found {
-		o := &found[i]
-		if written[ItemPath(o.c.ID)] || (o.schema != gitSchema && o.schema != legacySchema) || !q.Matches(&o.c) {
-			continue
-		}
-		if err := k.DeleteItem(ctx, ItemPath(o.c.ID)); err != nil && !errors.Is(err, backends.ErrNotFound) {
-			return err
-		}
-	}
-	return nil
+	return string(path), err
 }
 
-// GitDelete implements backends.GitKeyring.
+// compatAttrs are the attributes of the compatibility item beside the
+// org.git.Password item with attrs.
+func compatAttrs(attrs map[string]string) map[string]string {
+	a := maps.Clone(attrs)
+	a[attrSchema] = legacySchema
+	return a
+}
+
+// GitDelete implements backends.GitLayout. For a password credential of this
+// layout it removes both of its items (and any duplicate of either): the one
+// GitSearch named, and those with exactly its attributes under either schema.
 func (k *Keyring) GitDelete(ctx context.Context, c backends.GitCredential) error {
-	return k.DeleteItem(ctx, ItemPath(c.ID))
+	err := k.DeleteItem(ctx, ItemPath(c.ID))
+	if err != nil && !errors.Is(err, backends.ErrNotFound) || c.Foreign || c.AuthType != "" {
+		return err
+	}
+	attrs := gitItemAttrs(&c)
+	for _, want := range []map[string]string{attrs, compatAttrs(attrs)} {
+		paths, serr := k.SearchItems(ctx, want)
+		if serr != nil {
+			return serr
+		}
+		for _, p := range paths {
+			it, rerr := k.ReadItem(ctx, p)
+			if errors.Is(rerr, backends.ErrNotFound) {
+				continue
+			}
+			if rerr != nil {
+				return rerr
+			}
+			if !maps.Equal(it.Attributes, want) {
+				continue // another credential: a path, a user or a port more
+			}
+			switch derr := k.DeleteItem(ctx, p); {
+			case derr == nil:
+				err = nil // the credential was there
+			case !errors.Is(derr, backends.ErrNotFound):
+				return derr
+			}
+		}
+	}
+	return err
 }
