@@ -51,7 +51,7 @@ func TestGitLibsecret239(t *testing.T) {
 		keyringtest.Missing(t, "no private Secret Service (run the tests under scripts/with-secret-service.sh)")
 	}
 	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE_LOCKED") == "1" {
-		t.Skip("the collection was started locked (--locked)")
+		keyringtest.Missing(t, "the collection was started locked (--locked); this test needs it unlocked")
 	}
 	lib := buildLibsecretHelper(t)
 	e := newGitEnv(t, mcpcredBinary(t), "keyring", "abs")

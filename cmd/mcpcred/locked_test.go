@@ -11,7 +11,7 @@ import (
 	"github.com/mcpcred/mcpcred/backends/keyringtest"
 )
 
-// TestLockedKeyringFallsBack runs under `scripts/with-secret-service.sh --locked`
+// TestStartedLockedFallsBack runs under `scripts/with-secret-service.sh --locked`
 // (gnome-keyring, and KeePassXC whose locked database hides its items and whose
 // unlock dialog nobody answers), where the collection starts locked and no prompt
 // can be answered: auto stores and gets fall back to the file with the one-line
@@ -19,12 +19,12 @@ import (
 // succeeds for an item it could not see. Every command ends within --timeout (the
 // prompt is dismissed then). (scripts/test.sh runs that variant; in the unlocked
 // run the backend's own TestLocked locks and unlocks the collection instead.)
-func TestLockedKeyringFallsBack(t *testing.T) {
+func TestStartedLockedFallsBack(t *testing.T) {
 	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
 		keyringtest.Missing(t, "no private Secret Service (run under scripts/with-secret-service.sh --locked)")
 	}
 	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE_LOCKED") != "1" {
-		t.Skip("the collection is unlocked in this run; scripts/test.sh runs this test under with-secret-service.sh --locked")
+		keyringtest.Missing(t, "the collection is unlocked in this run; this test needs with-secret-service.sh --locked")
 	}
 	bin := builtBinary(t)
 	home := t.TempDir()
