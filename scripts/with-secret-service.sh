@@ -269,10 +269,11 @@ is_locked() {
 }
 if [ "$locked" = 1 ]; then
 	# Asked again until it holds: KeePassXC ignores a lock while it is still
-	# finishing opening the database.
-	for _ in $(seq 50); do
+	# finishing opening the database, which on a busy machine has taken more than
+	# 5 s: up to 20 s.
+	for _ in $(seq 100); do
 		lock_once && is_locked && break
-		sleep 0.1
+		sleep 0.2
 	done
 	is_locked || die "$collection did not lock"
 fi
