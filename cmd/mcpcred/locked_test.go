@@ -16,8 +16,8 @@ import (
 // unlock dialog nobody answers), where the collection starts locked and no prompt
 // can be answered: auto stores and gets fall back to the file with the one-line
 // notice, keyring mode's store, get and erase fail with one line, and erase never
-// succeeds for an item it could not see. Every command ends within --timeout (the
-// prompt is dismissed then). (scripts/test.sh runs that variant; in the unlocked
+// succeeds for an item it could not see; git credentials alike. Every command
+// ends within --timeout (the prompt is dismissed then). (scripts/test.sh runs that variant; in the unlocked
 // run the backend's own TestLocked locks and unlocks the collection instead.)
 func TestStartedLockedFallsBack(t *testing.T) {
 	if os.Getenv("MCPCRED_TEST_SECRET_SERVICE") != "1" {
@@ -73,6 +73,20 @@ func TestStartedLockedFallsBack(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("auto erase that failed removed the file's copy: %v", err)
+	}
+
+	// Git credentials follow the same rules, notices included.
+	gitPath := filepath.Join(home, "git-credentials.json")
+	_, stderr, err = run("protocol=https\nhost=locked.test\nusername=u\npassword=gitpw\n", "store")
+	if err != nil || !strings.HasPrefix(stderr, "mcpcred: keyring not used (") ||
+		!strings.HasSuffix(stderr, "; stored in the plaintext file "+gitPath+"\n") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("auto git store = %q, %v; want one notice naming the locked keyring and the file", stderr, err)
+	}
+	out, stderr, err = run("protocol=https\nhost=locked.test\n", "get")
+	if err != nil || !strings.Contains(out, "password=gitpw\n") || !strings.HasPrefix(stderr, "mcpcred: keyring not used (") ||
+		!strings.Contains(stderr, "locked") || !strings.HasSuffix(stderr, "; read the plaintext file "+gitPath+" only\n") ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Errorf("auto git get = %q, %q, %v; want the file's credential and one notice naming the locked keyring", out, stderr, err)
 	}
 }
 
