@@ -178,7 +178,9 @@ const maxSeconds = 1 << 40
 func parseSeconds(key, v string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 || n > maxSeconds {
-		return 0, badRequest("%s must be a whole number of seconds, not %q", key, v)
+		// Never the value: a caller that put a secret on the wrong line must not
+		// find it on stderr (docs/protocol.md: errors name keys, not values).
+		return 0, badRequest("%s must be a whole number of seconds from 0 to %d", key, int64(maxSeconds))
 	}
 	return n, nil
 }
