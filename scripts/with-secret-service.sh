@@ -34,8 +34,8 @@
 # password-less sudo). Several runs may go at once: each has its own temp dir, bus
 # and daemon. On exit, INT, TERM or HUP it stops exactly the processes it started
 # (CMD, the provider, the bus) and removes the temp dir. Its exit status is CMD's;
-# 125 means the script itself failed; 86 means CMD failed and the provider had died
-# under it (its log is printed).
+# 125 means the script itself failed; 86 means the provider died under CMD (which
+# failed) or while --locked locked it (its log is printed).
 set -u
 
 locked=0
@@ -275,7 +275,17 @@ if [ "$locked" = 1 ]; then
 		lock_once && is_locked && break
 		sleep 0.2
 	done
-	is_locked || die "$collection did not lock"
+	if ! is_locked; then
+		if ! kill -0 "$kr_pid" 2>/dev/null; then
+			# It crashed while being locked (KeePassXC 2.7.4 has): as when it
+			# dies under CMD, exit 86 so that a caller may run this once more.
+			echo "with-secret-service: $provider_name died while being locked; its output:" >&2
+			cat "$tmp/keyring.log" >&2
+			exit 86
+		fi
+		cat "$tmp/keyring.log" >&2
+		die "$collection did not lock"
+	fi
 fi
 
 export DBUS_SESSION_BUS_ADDRESS="$addr"
