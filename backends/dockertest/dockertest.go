@@ -75,7 +75,8 @@ func RequireSecretService(t testing.TB) {
 }
 
 // SearchItems returns secret-tool's description of every item with the
-// attribute, one slice of lines per item.
+// attribute, one slice of lines per item, without its times and without the
+// attributes KeePassXC adds.
 func SearchItems(t testing.TB, attr, value string) [][]string {
 	t.Helper()
 	out, err := exec.Command("secret-tool", "search", "--all", attr, value).CombinedOutput()
@@ -89,11 +90,23 @@ func SearchItems(t testing.TB, attr, value string) [][]string {
 			items = append(items, nil)
 		case line == "" || len(items) == 0:
 		case strings.HasPrefix(line, "created = "), strings.HasPrefix(line, "modified = "):
+		case keepassxcAttr(line):
 		default:
 			items[len(items)-1] = append(items[len(items)-1], line)
 		}
 	}
 	return items
+}
+
+// keepassxcAttr says whether line is one of the attributes KeePassXC adds to
+// every item it keeps (its entry's fields), which no helper wrote.
+func keepassxcAttr(line string) bool {
+	for _, a := range []string{"URL", "Title", "UserName", "Notes", "Uuid", "Path"} {
+		if strings.HasPrefix(line, "attribute."+a+" = ") {
+			return true
+		}
+	}
+	return false
 }
 
 // SameLines says whether got holds exactly the lines of want, in any order.
