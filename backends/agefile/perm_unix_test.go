@@ -35,4 +35,3 @@ func TestPermissions(t *testing.T) {
 		t.Fatalf("mode after Update %04o, want 0600", fi.Mode().Perm())
 	}
 }
-
