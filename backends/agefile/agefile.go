@@ -109,12 +109,22 @@ func (f *File) Read(ids ...age.Identity) ([]byte, error) {
 	return plain, nil
 }
 
+// Keys returns, while the lock is held, the identities that open the file and the
+// recipient to write it to; exists reports whether there is a file now. Getting
+// them under the lock lets a caller create a key on first use without racing
+// another writer that creates a different one.
+type Keys func(exists bool) (ids []age.Identity, r age.Recipient, err error)
+
 // Update runs one locked read-modify-write. fn gets the plaintext (nil when there
 // is no file) and returns the new plaintext and whether it changed; if it changed,
-// it is encrypted to r and written. An error of fn is returned unchanged and
-// nothing is written.
-func (f *File) Update(ids []age.Identity, r age.Recipient, fn func(plain []byte) ([]byte, bool, error)) (err error) {
+// it is encrypted to the recipient from keys and written. An error of keys or fn
+// is returned unchanged and nothing is written.
+func (f *File) Update(keys Keys, fn func(plain []byte) ([]byte, bool, error)) (err error) {
 	return f.locked(func() error {
+		ids, r, err := keys(f.Exists())
+		if err != nil {
+			return err
+		}
 		plain, err := f.Read(ids...)
 		if errors.Is(err, fs.ErrNotExist) {
 			plain, err = nil, nil
@@ -128,6 +138,11 @@ func (f *File) Update(ids []age.Identity, r age.Recipient, fn func(plain []byte)
 		}
 		return f.write(r, next)
 	})
+}
+
+// With returns Keys that always give id and r.
+func With(id age.Identity, r age.Recipient) Keys {
+	return func(bool) ([]age.Identity, age.Recipient, error) { return []age.Identity{id}, r, nil }
 }
 
 // Create writes plain encrypted to r, under the lock, only if there is no file yet;

@@ -45,7 +45,7 @@ func runLoop(path, key string) int {
 	pad := strings.Repeat("p", 8192)
 	for n := 0; ; n++ {
 		line := fmt.Sprintf("%s-%d", key, n)
-		err := f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) {
+		err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) {
 			return append(p, line+" "+pad+"\n"...), true, nil
 		})
 		if err != nil {
@@ -90,7 +90,7 @@ func TestCreateReadUpdate(t *testing.T) {
 	if got, err := f.Read(id); err != nil || string(got) != "one" {
 		t.Fatalf("Read = %q, %v", got, err)
 	}
-	err = f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) {
+	err = f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) {
 		return append(p, "+two"...), true, nil
 	})
 	if err != nil {
@@ -102,10 +102,10 @@ func TestCreateReadUpdate(t *testing.T) {
 	// An error or "unchanged" from fn writes nothing.
 	before, _ := os.ReadFile(path)
 	boom := errors.New("boom")
-	if err := f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) { return []byte("x"), true, boom }); err != boom {
+	if err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return []byte("x"), true, boom }); err != boom {
 		t.Fatalf("Update returned %v, want fn's error", err)
 	}
-	if err := f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) { return []byte("x"), false, nil }); err != nil {
+	if err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return []byte("x"), false, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
@@ -124,7 +124,7 @@ func TestWrongKey(t *testing.T) {
 		t.Fatalf("Read with the wrong key: %v, want ErrWrongKey", err)
 	}
 	id := testIdentity(t)
-	err := f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) { return nil, true, nil })
+	err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return nil, true, nil })
 	if !errors.Is(err, ErrWrongKey) {
 		t.Fatalf("Update with the wrong key: %v, want ErrWrongKey", err)
 	}
@@ -170,7 +170,7 @@ func TestSymlinkRefused(t *testing.T) {
 	if _, err := f.Read(id); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Read through a symlink: %v", err)
 	}
-	if err := f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) { return []byte("x"), true, nil }); err == nil {
+	if err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return []byte("x"), true, nil }); err == nil {
 		t.Fatal("Update through a symlink succeeded")
 	}
 	if fi, err := os.Lstat(path); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
@@ -187,7 +187,7 @@ func TestGoroutines(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			f := New(path, path+".lock", time.Minute)
-			errs <- f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) {
+			errs <- f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) {
 				return append(p, fmt.Sprintf("%d\n", i)...), true, nil
 			})
 		})
@@ -285,7 +285,7 @@ func TestCrashSafety(t *testing.T) {
 		leftovers += len(temps(t, filepath.Dir(path)))
 	}
 	f := New(path, path+".lock", time.Second)
-	if err := f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) { return p, true, nil }); err != nil {
+	if err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return p, true, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if tmp := temps(t, filepath.Dir(path)); len(tmp) != 0 {

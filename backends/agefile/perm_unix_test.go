@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"filippo.io/age"
 )
 
 func TestPermissions(t *testing.T) {
@@ -28,7 +26,7 @@ func TestPermissions(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Update([]age.Identity{id}, id.Recipient(), func(p []byte) ([]byte, bool, error) { return []byte("b"), true, nil }); err != nil {
+	if err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return []byte("b"), true, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
