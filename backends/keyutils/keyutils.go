@@ -5,7 +5,8 @@
 // Contract:
 //   - Put adds or replaces the "user" key with the given description in the user's
 //     persistent keyring (_persistent.<uid>) and sets its timeout; ttl must be
-//     positive and is rounded up to whole seconds. The persistent keyring itself
+//     positive, and the key lives at least ttl and less than ttl plus 2 s (the
+//     kernel counts whole seconds). The persistent keyring itself
 //     expires when unused for /proc/sys/kernel/keys/persistent_keyring_expiry
 //     (3 days by default), which bounds any ttl.
 //   - Get returns the payload; an absent, expired, revoked or invalidated key is an

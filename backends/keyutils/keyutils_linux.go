@@ -44,7 +44,10 @@ func Put(desc string, payload []byte, ttl time.Duration) error {
 	if err != nil {
 		return classify("adding key "+desc, err)
 	}
-	secs := int((ttl + time.Second - 1) / time.Second)
+	// The kernel expires a key when the clock's whole seconds pass its expiry, so
+	// a timeout of n seconds lasts between n-1 and n: one more second makes it at
+	// least ttl.
+	secs := int((ttl+time.Second-1)/time.Second) + 1
 	if _, err := keyctlInt(unix.KEYCTL_SET_TIMEOUT, id, secs, 0, 0); err != nil {
 		// A key that would not expire is worse than none.
 		_, _ = keyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
