@@ -15,7 +15,8 @@
 //     the expiry or Lock forgets the unlock, never the records.
 //   - Get while locked returns an error matching ErrLocked, which names
 //     `mcpcred unlock`; where the kernel keyring is refused (Docker's default
-//     seccomp profile) Unlock and Get return ErrRefused. Neither matches
+//     seccomp profile) Unlock and Get return ErrRefused, and where there is none
+//     (other OSes) ErrNoKernelKeyring. None of these matches
 //     backends.ErrUnavailable: a caller must not fall back to a plain file silently.
 //     Set, Delete and List work while locked.
 //
@@ -69,6 +70,10 @@ var (
 	// ErrRefused reports that the kernel keyring is refused here, so the store
 	// cannot be unlocked.
 	ErrRefused = errors.New("the kernel keyring is not allowed here (keyctl refused, as under Docker's default seccomp profile), so the encrypted store cannot be unlocked; choose the plain file with --store file, or allow keyctl")
+	// ErrNoKernelKeyring reports that this system has no persistent kernel keyring
+	// (an OS other than Linux, or a kernel built without it), so the store cannot
+	// be unlocked.
+	ErrNoKernelKeyring = errors.New("the encrypted store is unlocked through the Linux kernel's persistent keyring, which this system does not have; use the OS keyring, or the plain file with --store file")
 )
 
 // DefaultWorkFactor is the scrypt work factor (log2 N) of identity.age: about a
@@ -188,7 +193,7 @@ func (s *Store) Lock() error {
 }
 
 // Unlocked reports whether the identity is cached now: nil, or an error matching
-// ErrLocked, ErrRefused or ErrNoPassphrase.
+// ErrLocked, ErrNoPassphrase, ErrRefused or ErrNoKernelKeyring.
 func (s *Store) Unlocked() error {
 	_, err := s.cachedIdentity()
 	return err
@@ -297,8 +302,11 @@ func (s *Store) cachedIdentity() (age.Identity, error) {
 }
 
 func cacheError(err error) error {
-	if errors.Is(err, keyutils.ErrRefused) || errors.Is(err, keyutils.ErrUnsupported) {
+	switch {
+	case errors.Is(err, keyutils.ErrRefused):
 		return fmt.Errorf("%w (%v)", ErrRefused, err)
+	case errors.Is(err, keyutils.ErrUnsupported):
+		return fmt.Errorf("%w (%v)", ErrNoKernelKeyring, err)
 	}
 	return err
 }

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -84,13 +83,6 @@ func runChild(mode string) int {
 
 // secretFor is the secret stored under key: distinctive, so scans find it.
 func secretFor(key string) string { return "s3cr3t-" + key + "-TOKEN" }
-
-func requireKeyring(t testing.TB) {
-	t.Helper()
-	if err := keyutils.Check(); err != nil {
-		keyringtest.Missing(t, "the kernel keyring cannot be used here: "+err.Error())
-	}
-}
 
 func newStore(t testing.TB) *Store {
 	t.Helper()
@@ -262,78 +254,6 @@ func TestExpiry(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	scan(t, s.Dir())
-}
-
-// TestReboot: a new persistent keyring (another user's: a reboot looks the same to
-// the store) is locked, and the same passphrase unlocks the same records.
-func TestReboot(t *testing.T) {
-	requireKeyring(t)
-	if os.Geteuid() != 0 {
-		keyringtest.Missing(t, "a second uid needs root")
-	}
-	const nobody = 65534
-	base, err := os.MkdirTemp("", "mcpcred-encrypted-") // t.TempDir's parent is 0700
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	if err := os.Chmod(base, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Dir: filepath.Join(base, "enc"), Timeout: 30 * time.Second, WorkFactor: 10})
-	t.Cleanup(func() { _ = s.Lock() })
-	c := tctx(t)
-	if err := s.Init(pass); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Set(c, svc, "a", []byte(secretFor("a"))); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Unlock(pass, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	exe := copyExe(t, base)
-	if err := filepath.WalkDir(s.Dir(), func(p string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, nobody, nobody)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=reboot", "ENC_DIR="+s.Dir(), "ENC_KEY=a")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	cmd.Dir = "/"
-	cmd.Stdin = strings.NewReader(passText)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || string(out) != "value:"+secretFor("a") {
-		t.Fatalf("other keyring: %q, %v; stderr: %s", out, err, stderr.String())
-	}
-	// Ours was not touched by theirs.
-	if got, err := s.Get(c, svc, "a"); err != nil || string(got) != secretFor("a") {
-		t.Fatalf("Get in our keyring after theirs = %q, %v", got, err)
-	}
-	scan(t, s.Dir())
-}
-
-func copyExe(t *testing.T, dir string) string {
-	t.Helper()
-	from, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	to := filepath.Join(dir, "encrypted.test")
-	if err := os.WriteFile(to, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return to
 }
 
 // refuseKeyctl makes the kernel keyring calls fail as under Docker's seccomp
@@ -550,4 +470,23 @@ func TestKilledWriters(t *testing.T) {
 		t.Fatalf("temp files after the next write: %v", tmp)
 	}
 	t.Logf("%d records reported stored, all read back", len(reported))
+}
+
+// TestNoKernelKeyring: a system without a persistent kernel keyring says so.
+func TestNoKernelKeyring(t *testing.T) {
+	s := newStore(t)
+	if err := s.Init(pass); err != nil {
+		t.Fatal(err)
+	}
+	p, g := cachePut, cacheGet
+	none := fmt.Errorf("getting the persistent keyring: %w", keyutils.ErrUnsupported)
+	cachePut = func(string, []byte, time.Duration) error { return none }
+	cacheGet = func(string) ([]byte, error) { return nil, none }
+	t.Cleanup(func() { cachePut, cacheGet = p, g })
+	wantErr(t, "Unlock without a kernel keyring", s.Unlock(pass, time.Minute), ErrNoKernelKeyring)
+	if err := s.Set(tctx(t), svc, "a", []byte(secretFor("a"))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Get(tctx(t), svc, "a")
+	wantErr(t, "Get without a kernel keyring", err, ErrNoKernelKeyring)
 }

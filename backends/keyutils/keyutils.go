@@ -26,7 +26,6 @@
 package keyutils
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/mcpcred/mcpcred/backends"
@@ -43,13 +42,3 @@ var (
 
 // MaxPayload is the largest payload of a "user" key.
 const MaxPayload = 32767
-
-func checkPayload(payload []byte) error {
-	if len(payload) == 0 {
-		return errors.New("keyutils: empty payload (the kernel refuses it)")
-	}
-	if len(payload) > MaxPayload {
-		return &backends.TooLongError{What: "kernel keyring payload", Len: len(payload), Limit: MaxPayload}
-	}
-	return nil
-}

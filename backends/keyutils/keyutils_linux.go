@@ -125,3 +125,13 @@ func classify(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+func checkPayload(payload []byte) error {
+	if len(payload) == 0 {
+		return errors.New("keyutils: empty payload (the kernel refuses it)")
+	}
+	if len(payload) > MaxPayload {
+		return &backends.TooLongError{What: "kernel keyring payload", Len: len(payload), Limit: MaxPayload}
+	}
+	return nil
+}
