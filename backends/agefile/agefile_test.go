@@ -153,31 +153,6 @@ func TestWrongKey(t *testing.T) {
 	}
 }
 
-func TestSymlinkRefused(t *testing.T) {
-	dir, path := paths(t)
-	id := testIdentity(t)
-	target := filepath.Join(dir, "target.age")
-	if err := New(target, target+".lock", time.Second).Create(id.Recipient(), []byte("t")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, path); err != nil {
-		t.Skipf("no symlinks here: %v", err)
-	}
-	f := New(path, path+".lock", time.Second)
-	if _, err := f.Read(id); err == nil || !strings.Contains(err.Error(), path) {
-		t.Fatalf("Read through a symlink: %v", err)
-	}
-	if err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return []byte("x"), true, nil }); err == nil {
-		t.Fatal("Update through a symlink succeeded")
-	}
-	if fi, err := os.Lstat(path); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		t.Fatal("the symlink was replaced")
-	}
-}
-
 func TestGoroutines(t *testing.T) {
 	_, path := paths(t)
 	id := testIdentity(t)
