@@ -1,12 +1,10 @@
 package agefile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/mcpcred/mcpcred/backends/killtest"
 )
 
 const childEnv = "MCPCRED_AGEFILE_CHILD"
@@ -196,52 +196,12 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatal(err)
 	}
 	const rounds = 20
-	reported := map[string]bool{}
 	leftovers := 0
-	for r := range rounds {
+	reported := killtest.Run(t, rounds, 20*time.Millisecond, func(r int) *exec.Cmd {
 		c := exec.Command(exe, "-test.run=^$")
 		c.Env = append(os.Environ(), childEnv+"=loop", "AF_PATH="+path, fmt.Sprintf("AF_KEY=r%02d", r))
-		out, err := c.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		first, ok := <-lines
-		if !ok {
-			c.Wait()
-			t.Fatalf("round %d: child wrote nothing", r)
-		}
-		got := []string{first}
-		timer := time.After(time.Duration(rand.N(20000)) * time.Microsecond)
-	wait:
-		for {
-			select {
-			case l := <-lines:
-				got = append(got, l)
-			case <-timer:
-				break wait
-			}
-		}
-		c.Process.Kill()
-		for l := range lines {
-			got = append(got, l)
-		}
-		c.Wait()
-		for _, l := range got {
-			if key, ok := strings.CutPrefix(l, "done "); ok {
-				reported[key] = true
-			}
-		}
+		return c
+	}, func(r int, reported map[string]bool) {
 		plain, err := New(path, path+".lock", 0).Read(id)
 		if err != nil {
 			t.Fatalf("round %d: file does not decrypt after kill: %v", r, err)
@@ -258,7 +218,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 		}
 		leftovers += len(temps(t, filepath.Dir(path)))
-	}
+	})
 	f := New(path, path+".lock", time.Second)
 	if err := f.Update(With(id, id.Recipient()), func(p []byte) ([]byte, bool, error) { return p, true, nil }); err != nil {
 		t.Fatal(err)

@@ -2,17 +2,8 @@
 
 package codexsecrets
 
-import "path/filepath"
-
 // canonical is Rust's fs::canonicalize, or the path as given when that fails.
 func canonical(p string) string {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	c, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return p
-	}
+	c, _ := resolve(p)
 	return c
 }

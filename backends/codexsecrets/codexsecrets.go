@@ -109,6 +109,21 @@ func PassphraseAccount(codexHome string) string {
 	return "secrets|" + hex.EncodeToString(sum[:8])
 }
 
+// resolve makes p absolute with symlinks resolved, as Rust's fs::canonicalize does
+// (which on Windows also adds the verbatim prefix, see canonical); ok is
+// false when that fails (the path does not exist).
+func resolve(p string) (string, bool) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p, false
+	}
+	c, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return p, false
+	}
+	return c, true
+}
+
 // SecretName is the name of a store key's record in the file: "global/MCP_OAUTH_"
 // and the first 32 uppercase hex digits of sha256(store key).
 func SecretName(storeKey string) string {

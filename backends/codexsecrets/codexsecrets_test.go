@@ -32,11 +32,6 @@ const (
 	record2Nm  = "global/MCP_OAUTH_7DA894130F5D98D340DDF20C57D17D84"
 )
 
-// escaped is s as a serde_json string body (what Codex writes inside the file).
-func escaped(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
-}
-
 func account(rec []byte) (string, error) {
 	tok, err := helper.ParseKeyringJSON(rec)
 	if err != nil {

@@ -1,14 +1,12 @@
 package encrypted
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/backends/keyringtest"
 	"github.com/mcpcred/mcpcred/backends/keyutils"
+	"github.com/mcpcred/mcpcred/backends/killtest"
 )
 
 // The tests run against the real kernel keyring of the user running them; each
@@ -256,14 +255,14 @@ func TestExpiry(t *testing.T) {
 	scan(t, s.Dir())
 }
 
-// refuseKeyctl makes the kernel keyring calls fail as under Docker's seccomp
-// profile (keyutils' own tests check that EPERM and ENOSYS become ErrRefused).
-func refuseKeyctl(t *testing.T) {
+// failCache makes the kernel keyring calls fail with err, as under Docker's seccomp
+// profile or on a system without a kernel keyring (keyutils' own tests check that
+// the kernel's EPERM and ENOSYS become keyutils.ErrRefused).
+func failCache(t *testing.T, err error) {
 	p, g, d := cachePut, cacheGet, cacheDrop
-	refused := fmt.Errorf("getting the persistent keyring: %w (operation not permitted)", keyutils.ErrRefused)
-	cachePut = func(string, []byte, time.Duration) error { return refused }
-	cacheGet = func(string) ([]byte, error) { return nil, refused }
-	cacheDrop = func(string) error { return refused }
+	cachePut = func(string, []byte, time.Duration) error { return err }
+	cacheGet = func(string) ([]byte, error) { return nil, err }
+	cacheDrop = func(string) error { return err }
 	t.Cleanup(func() { cachePut, cacheGet, cacheDrop = p, g, d })
 }
 
@@ -273,7 +272,7 @@ func TestKeyctlRefused(t *testing.T) {
 	if err := s.Init(pass); err != nil {
 		t.Fatal(err)
 	}
-	refuseKeyctl(t)
+	failCache(t, fmt.Errorf("getting the persistent keyring: %w (operation not permitted)", keyutils.ErrRefused))
 	if err := s.Set(c, svc, "a", []byte(secretFor("a"))); err != nil {
 		t.Fatalf("Set with keyctl refused: %v (storing needs no unlock)", err)
 	}
@@ -410,51 +409,11 @@ func TestKilledWriters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reported := map[string]bool{}
-	for r := range 15 {
+	reported := killtest.Run(t, 15, 20*time.Millisecond, func(r int) *exec.Cmd {
 		c := exec.Command(exe, "-test.run=^$")
 		c.Env = append(os.Environ(), childEnv+"=loop", "ENC_DIR="+s.Dir(), fmt.Sprintf("ENC_KEY=r%02d", r))
-		out, err := c.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		first, ok := <-lines
-		if !ok {
-			c.Wait()
-			t.Fatalf("round %d: the writer stored nothing", r)
-		}
-		got := []string{first}
-		timer := time.After(time.Duration(rand.N(20000)) * time.Microsecond)
-	wait:
-		for {
-			select {
-			case l := <-lines:
-				got = append(got, l)
-			case <-timer:
-				break wait
-			}
-		}
-		c.Process.Kill()
-		for l := range lines {
-			got = append(got, l)
-		}
-		c.Wait()
-		for _, l := range got {
-			if k, ok := strings.CutPrefix(l, "done "); ok {
-				reported[k] = true
-			}
-		}
+		return c
+	}, func(r int, reported map[string]bool) {
 		scan(t, s.Dir())
 		for k := range reported {
 			v, err := s.Get(tctx(t), svc, k)
@@ -462,7 +421,7 @@ func TestKilledWriters(t *testing.T) {
 				t.Fatalf("round %d: record %s reported stored: %v", r, k, err)
 			}
 		}
-	}
+	})
 	if err := s.Set(tctx(t), svc, "last", []byte(secretFor("last"))); err != nil {
 		t.Fatal(err)
 	}
@@ -478,11 +437,7 @@ func TestNoKernelKeyring(t *testing.T) {
 	if err := s.Init(pass); err != nil {
 		t.Fatal(err)
 	}
-	p, g := cachePut, cacheGet
-	none := fmt.Errorf("getting the persistent keyring: %w", keyutils.ErrUnsupported)
-	cachePut = func(string, []byte, time.Duration) error { return none }
-	cacheGet = func(string) ([]byte, error) { return nil, none }
-	t.Cleanup(func() { cachePut, cacheGet = p, g })
+	failCache(t, fmt.Errorf("getting the persistent keyring: %w", keyutils.ErrUnsupported))
 	wantErr(t, "Unlock without a kernel keyring", s.Unlock(pass, time.Minute), ErrNoKernelKeyring)
 	if err := s.Set(tctx(t), svc, "a", []byte(secretFor("a"))); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package keyutils
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,15 +22,27 @@ var (
 	addKey       = unix.AddKey
 )
 
+// pin keeps the calling goroutine on its OS thread until unpin is called. Keyrings
+// belong to a thread's credentials: KEYCTL_GET_PERSISTENT gives a thread that has
+// no session keyring a new one and links the persistent keyring there, so the
+// calls that follow must run on the same thread to possess it (on another thread,
+// reads fail with EACCES).
+func pin() (unpin func()) {
+	runtime.LockOSThread()
+	return runtime.UnlockOSThread
+}
+
 // Check reports whether the persistent keyring can be used here: nil, or an error
 // matching ErrRefused or ErrUnsupported. For `doctor`.
 func Check() error {
+	defer pin()()
 	_, err := persistent()
 	return err
 }
 
 // Put stores payload under desc in the persistent keyring, expiring after ttl.
 func Put(desc string, payload []byte, ttl time.Duration) error {
+	defer pin()()
 	if err := checkPayload(payload); err != nil {
 		return err
 	}
@@ -58,6 +71,7 @@ func Put(desc string, payload []byte, ttl time.Duration) error {
 
 // Get returns the payload stored under desc.
 func Get(desc string) ([]byte, error) {
+	defer pin()()
 	id, err := find(desc)
 	if err != nil {
 		return nil, err
@@ -80,6 +94,7 @@ func Get(desc string) ([]byte, error) {
 
 // Drop invalidates the key stored under desc.
 func Drop(desc string) error {
+	defer pin()()
 	id, err := find(desc)
 	if err != nil {
 		return err
