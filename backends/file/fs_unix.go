@@ -9,8 +9,6 @@ import (
 	"syscall"
 )
 
-const oNoFollow = syscall.O_NOFOLLOW
-
 func openNoFollow(path string) (*os.File, error) {
 	// O_NONBLOCK: a FIFO swapped in after the Lstat must not hang the open.
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
