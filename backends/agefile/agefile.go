@@ -10,13 +10,14 @@
 //   - Update and Create hold the exclusive lock on the lock file (file.Lock: flock on
 //     Unix, LockFileEx on Windows, the lock Rust's File::try_lock takes) for the
 //     whole read-modify-write, waiting up to the File's timeout.
-//   - Writes go to a temp file `.<name>.tmp-<pid>-<nanos>` (the name Codex gives
-//     its own) created O_EXCL with mode 0600 in the file's directory, then fsync,
+//   - Writes are file.WriteAtomic's, the plain file store's: a temp file
+//     `.<name>.tmp-<random>` created O_EXCL with mode 0600 beside the file, fsync,
 //     rename over the file, fsync of the directory. A crash at any instant leaves the
 //     old file or the new one. The file is 0600 after every write. A temp file is
 //     only present while its writer holds the lock, so one found by a writer holding
 //     the lock belongs to a writer that died, and is removed (it is ciphertext, but
-//     no one will ever rename it into place).
+//     no one will ever rename it into place). Codex's own temp files
+//     (`.<name>.tmp-<pid>-<nanos>`) share the prefix and are removed alike.
 //   - A missing directory is created 0700; an existing one is left alone.
 //   - The file itself must be a regular file: a symlink is refused, not followed.
 //   - A key or passphrase that opens nothing is an error matching ErrWrongKey.
@@ -30,9 +31,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -203,77 +201,13 @@ func Decrypt(data []byte, ids ...age.Identity) ([]byte, error) {
 	return plain, nil
 }
 
-func (f *File) tempPrefix() string { return "." + filepath.Base(f.path) + ".tmp-" }
-
-func (f *File) write(r age.Recipient, plain []byte) (err error) {
+func (f *File) write(r age.Recipient, plain []byte) error {
 	data, err := Encrypt(r, plain)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(f.path)
-	if err := mkdirPrivate(dir); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	// We hold the lock, so any temp file of ours is a dead writer's.
-	f.removeStaleTemps(dir)
-	tmp := filepath.Join(dir, f.tempPrefix()+strconv.Itoa(os.Getpid())+"-"+strconv.FormatInt(time.Now().UnixNano(), 10))
-	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("creating temp file in %s: %w", dir, err)
-	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			fh.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := chmodPrivate(fh); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp, err)
-	}
-	if _, err := fh.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
-	}
-	if err := fh.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", tmp, err)
-	}
-	if err := fh.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", tmp, err)
-	}
 	if fi, err := os.Lstat(f.path); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file (a symlink is not replaced)", f.path)
 	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		return fmt.Errorf("replacing %s: %w", f.path, err)
-	}
-	renamed = true
-	return syncDir(dir)
-}
-
-// removeStaleTemps removes the temp files of writers that died. Errors are ignored:
-// a leftover is retried by the next writer.
-func (f *File) removeStaleTemps(dir string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	prefix := f.tempPrefix()
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), prefix) && !e.IsDir() {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
-}
-
-func mkdirPrivate(dir string) error {
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return chmodDirPrivate(dir)
+	return file.WriteAtomic(f.path, data)
 }
