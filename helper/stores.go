@@ -57,24 +57,35 @@ type recordKind struct {
 	// write and erase also remove the file's copy (Codex's MCP OAuth rules). Git's
 	// own helpers use only the store they are told to.
 	codex bool
+	// git: git credentials, which the encrypted fallback keeps in the plain file.
+	git bool
 }
 
 // storeSet is the stores of one mode, chosen when it is built.
 type storeSet struct {
 	mode    Mode
 	keyring recordStore // the primary store of auto mode
-	file    recordStore // auto mode's fallback
+	file    recordStore // auto mode's fallback: the plain files, or the encrypted store (encrypted_store.go)
 	notices io.Writer
+	// hint, when not "", is added once to a fallback notice about the
+	// plaintext token file: how to encrypt instead. hinted says it was.
+	hint   string
+	hinted *bool
 }
 
 // stores builds the store set of h's mode.
 func (h *Helper) stores() *storeSet {
-	return &storeSet{
+	s := &storeSet{
 		mode:    h.Mode,
 		keyring: h.keyring(),
-		file:    &fileStore{tokenFile: h.Tokens, gitFile: h.gitFile(), now: h.now},
+		file:    h.fallbackStore(),
 		notices: h.Notices,
+		hinted:  &h.hinted,
 	}
+	if h.Encrypted != nil && s.file.where() == InFile {
+		s.hint = encryptHint
+	}
+	return s
 }
 
 func (s *storeSet) notice(format string, args ...any) {
@@ -89,7 +100,7 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 	switch s.mode {
 	case File:
 		_, err := find(ctx, s.file)
-		return InFile, err
+		return s.file.where(), err
 	case Keyring:
 		if _, err := find(ctx, s.keyring); err != nil {
 			return "", fmt.Errorf("failed to read %s from the keyring: %w", k.nouns, err)
@@ -101,12 +112,12 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 		return InKeyring, nil
 	}
 	if _, err := find(ctx, s.file); err != nil {
-		if kerr != nil {
+		if kerr != nil && !isLocked(err) {
 			return "", fmt.Errorf("failed to read %s from the keyring (%v) and from the file: %w", k.nouns, kerr, err)
 		}
 		return "", err
 	}
-	return InFile, nil
+	return s.file.where(), nil
 }
 
 // write runs put against the store the mode writes and says where the record
@@ -115,7 +126,7 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 // tokens).
 func (s *storeSet) write(ctx context.Context, k recordKind, put, dropCopy func(context.Context, recordStore) error) (string, error) {
 	if s.mode == File {
-		return InFile, put(ctx, s.file)
+		return s.file.where(), put(ctx, s.file)
 	}
 	kerr := put(ctx, s.keyring)
 	switch {
@@ -129,11 +140,15 @@ func (s *storeSet) write(ctx context.Context, k recordKind, put, dropCopy func(c
 	case s.mode == Keyring:
 		return "", fmt.Errorf("failed to write %s to the keyring: %w", k.noun, kerr)
 	}
-	s.notice("%s; stored in the plaintext file %s", keyringFailure(kerr), k.file)
+	hint := ""
+	if s.hint != "" && !k.git && !*s.hinted {
+		hint, *s.hinted = s.hint, true
+	}
+	s.notice("%s; stored in %s%s", keyringFailure(kerr), describe(s.file, k), hint)
 	if err := put(ctx, s.file); err != nil {
 		return "", fmt.Errorf("failed to write %s to the keyring (%s) and to the file: %w", k.noun, oneLine(kerr), err)
 	}
-	return InFile, nil
+	return s.file.where(), nil
 }
 
 // erase runs del against the stores the mode erases: the keyring first, whose
@@ -187,5 +202,9 @@ func (h *Helper) keyring() *keyringStore {
 	if kr == nil {
 		kr = backends.None{Reason: h.NoKeyring}
 	}
-	return newKeyringStore(kr, h.Service, h.Timeout, h.now)
+	s := newKeyringStore(kr, h.Service, h.Timeout, h.now)
+	if h.Git != nil {
+		s.git = h.Git
+	}
+	return s
 }

@@ -36,6 +36,9 @@ var flagSpecs = []flagSpec{
 	{name: "scope", arg: "S", help: "the scope to ask for"},
 	{name: "no-browser", help: "print the authorization URL instead of opening a browser"},
 	{name: "login-timeout", arg: "DUR", env: "MCPCRED_LOGIN_TIMEOUT", def: "5m", help: "how long to wait for the browser"},
+	{name: "ttl", arg: "DUR", env: "MCPCRED_UNLOCK_TTL", def: "12h", help: "how long an unlock lasts"},
+	{name: "passphrase-stdin", help: "read the passphrase from stdin's first line even on a terminal"},
+	{name: "migrate", help: "move the plaintext token file's tokens into the encrypted store"},
 	{name: "help", help: "print the usage"},
 }
 
