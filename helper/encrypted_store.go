@@ -121,5 +121,10 @@ func (h *Helper) MigratePlain(ctx context.Context) (int, error) {
 	return moved, nil
 }
 
-// isLocked reports whether err is the encrypted store's "run mcpcred unlock".
-func isLocked(err error) bool { return errors.Is(err, encrypted.ErrLocked) }
+// cannotUnlock reports whether err says the encrypted store is locked or cannot
+// be unlocked here: one sentence that names the remedy, which the keyring's miss
+// before it would only bury.
+func cannotUnlock(err error) bool {
+	return errors.Is(err, encrypted.ErrLocked) || errors.Is(err, encrypted.ErrRefused) ||
+		errors.Is(err, encrypted.ErrNoKernelKeyring)
+}

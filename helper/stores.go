@@ -112,7 +112,7 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 		return InKeyring, nil
 	}
 	if _, err := find(ctx, s.file); err != nil {
-		if kerr != nil && !isLocked(err) {
+		if kerr != nil && !cannotUnlock(err) {
 			return "", fmt.Errorf("failed to read %s from the keyring (%v) and from the file: %w", k.nouns, kerr, err)
 		}
 		return "", err

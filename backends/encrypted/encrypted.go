@@ -48,6 +48,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -301,14 +302,23 @@ func (s *Store) cachedIdentity() (age.Identity, error) {
 	return id, nil
 }
 
+// cacheError turns keyutils' refusals into the store's, with the kernel's
+// errno as the only detail: the sentence says the rest.
 func cacheError(err error) error {
+	var sentinel error
 	switch {
 	case errors.Is(err, keyutils.ErrRefused):
-		return fmt.Errorf("%w (%v)", ErrRefused, err)
+		sentinel = ErrRefused
 	case errors.Is(err, keyutils.ErrUnsupported):
-		return fmt.Errorf("%w (%v)", ErrNoKernelKeyring, err)
+		sentinel = ErrNoKernelKeyring
+	default:
+		return err
 	}
-	return err
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return fmt.Errorf("%w (keyctl: %v)", sentinel, errno)
+	}
+	return sentinel
 }
 
 // Set encrypts secret to the recorded recipient and stores it; it never needs

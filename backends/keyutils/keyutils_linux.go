@@ -130,9 +130,9 @@ func persistent() (int, error) {
 func classify(op string, err error) error {
 	switch {
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.ENOSYS):
-		return fmt.Errorf("%s: %w (%v)", op, ErrRefused, err)
+		return fmt.Errorf("%s: %w (%w)", op, ErrRefused, err)
 	case errors.Is(err, unix.EOPNOTSUPP):
-		return fmt.Errorf("%s: %w (%v)", op, ErrUnsupported, err)
+		return fmt.Errorf("%s: %w (%w)", op, ErrUnsupported, err)
 	case errors.Is(err, unix.ENOKEY), errors.Is(err, unix.EKEYEXPIRED), errors.Is(err, unix.EKEYREVOKED):
 		return fmt.Errorf("%s: %w (%v)", op, backends.ErrNotFound, err)
 	case errors.Is(err, unix.EDQUOT):
