@@ -73,7 +73,9 @@ func storeReq(name, secret string) string {
 	return fmt.Sprintf("server_name=%s\nurl=https://%s.test/mcp\nclient_id=c\naccess_token=%s\n", name, name, secret)
 }
 
-func idReq(name string) string { return fmt.Sprintf("server_name=%s\nurl=https://%s.test/mcp\n", name, name) }
+func idReq(name string) string {
+	return fmt.Sprintf("server_name=%s\nurl=https://%s.test/mcp\n", name, name)
+}
 
 // TestUnlockFromStdinGetLock: unlock from stdin, then get from the encrypted
 // store, lock, and get again (exit 5), as separate processes; no step leaves
