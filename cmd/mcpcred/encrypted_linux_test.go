@@ -39,7 +39,10 @@ func (h *encryptedHome) command(args ...string) *exec.Cmd {
 
 // run returns stdout, stderr and the exit status.
 func (h *encryptedHome) run(stdin string, args ...string) (string, string, int) {
-	cmd := h.command(args...)
+	return h.runCmd(h.command(args...), stdin)
+}
+
+func (h *encryptedHome) runCmd(cmd *exec.Cmd, stdin string) (string, string, int) {
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -51,7 +54,7 @@ func (h *encryptedHome) run(stdin string, args ...string) (string, string, int) 
 	case errors.As(err, &ee):
 		return out.String(), errb.String(), ee.ExitCode()
 	}
-	h.t.Fatalf("running mcpcred %v: %v", args, err)
+	h.t.Fatalf("running %v: %v", cmd.Args, err)
 	return "", "", -1
 }
 
