@@ -124,15 +124,8 @@ func TestUnlockOnTerminal(t *testing.T) {
 	if _, _, code := h.run(storeReq("old", plain), "store"); code != 0 {
 		t.Fatal("store before unlock failed")
 	}
-	master, slave := openPTY(t)
-	cmd := h.command("unlock", "--ttl", "10m")
 	var out bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, &out, slave
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	slave.Close()
-	term := newTermReader(master)
+	cmd, master, term := h.startOnTerminal(&out, "unlock", "--ttl", "10m")
 	term.waitFor(t, "New passphrase for the encrypted store ")
 	master.WriteString("typed passphrase\r")
 	term.waitFor(t, "The same passphrase again: ")
@@ -157,14 +150,7 @@ func TestUnlockOnTerminal(t *testing.T) {
 // TestUnlockTerminalMismatch: two different passphrases set nothing.
 func TestUnlockTerminalMismatch(t *testing.T) {
 	h := newEncryptedHome(t)
-	master, slave := openPTY(t)
-	cmd := h.command("unlock")
-	cmd.Stdin, cmd.Stderr = slave, slave
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	slave.Close()
-	term := newTermReader(master)
+	cmd, master, term := h.startOnTerminal(nil, "unlock")
 	term.waitFor(t, "New passphrase")
 	master.WriteString("one\r")
 	term.waitFor(t, "again: ")
@@ -176,6 +162,22 @@ func TestUnlockTerminalMismatch(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.home, "encrypted", "identity.age")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("identity.age after a mismatch: %v", err)
 	}
+}
+
+// startOnTerminal starts mcpcred with stdin and stderr on a new pseudo-terminal,
+// stdout to out (nil: discarded), and returns the terminal's master side.
+func (h *encryptedHome) startOnTerminal(out *bytes.Buffer, args ...string) (*exec.Cmd, *os.File, *termReader) {
+	master, slave := openPTY(h.t)
+	cmd := h.command(args...)
+	cmd.Stdin, cmd.Stderr = slave, slave
+	if out != nil {
+		cmd.Stdout = out
+	}
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	slave.Close()
+	return cmd, master, newTermReader(master)
 }
 
 // openPTY opens a pseudo-terminal pair with /dev/ptmx.

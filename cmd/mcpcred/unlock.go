@@ -175,15 +175,17 @@ func (p *passReader) read(prompt string) ([]byte, error) {
 		}
 		return b, err
 	}
-	fmt.Fprint(p.c.stderr, prompt)
 	state, err := term.GetState(p.fd)
 	if err != nil {
 		return nil, fmt.Errorf("reading the terminal: %w", err)
 	}
-	b, err := withDeadline(func() ([]byte, error) { return term.ReadPassword(p.fd) })
-	if errors.Is(err, errPromptTimeout) {
-		_ = term.Restore(p.fd, state) // echo back on, though ReadPassword still waits
+	// Echo back on when done, or given up (ReadPassword then still waits).
+	defer term.Restore(p.fd, state)
+	if err := echoOff(p.fd); err != nil {
+		return nil, fmt.Errorf("turning the terminal's echo off: %w", err)
 	}
+	fmt.Fprint(p.c.stderr, prompt)
+	b, err := withDeadline(func() ([]byte, error) { return term.ReadPassword(p.fd) })
 	fmt.Fprintln(p.c.stderr)
 	return b, err
 }
