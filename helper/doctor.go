@@ -46,7 +46,7 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	// The git credentials file lives in the token file's directory: its
 	// directory's problems are these, said once.
 	warn(w, tokens.DirProblems)
-	if h.Encrypted != nil {
+	if h.Encrypted != nil && h.Mode == Auto { // the only mode that uses it
 		for _, line := range h.Encrypted.Doctor(ctx) {
 			fmt.Fprintf(w, "%s\n", oneLine(errors.New(line)))
 		}
