@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/backends/file"
 )
 
@@ -58,7 +59,7 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 		fmt.Fprintf(w, "writes go to: nowhere: --store keyring and the keyring is not usable\n")
 	case kerr != nil && h.fallbackStore().where() == InEncrypted:
 		fmt.Fprintf(w, "writes go to: the encrypted store for tokens and the git credentials file for git, because the keyring is not usable (%s)\n", oneLine(kerr))
-	case kerr != nil && h.Encrypted != nil:
+	case kerr != nil && h.Encrypted != nil && !errors.Is(kerr, backends.ErrLocked):
 		fmt.Fprintf(w, "writes go to: the file, because the keyring is not usable (%s); `mcpcred unlock` sets a passphrase and encrypts tokens instead\n", oneLine(kerr))
 	case kerr != nil:
 		fmt.Fprintf(w, "writes go to: the file, because the keyring is not usable (%s)\n", oneLine(kerr))

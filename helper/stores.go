@@ -68,7 +68,8 @@ type storeSet struct {
 	file    recordStore // auto mode's fallback: the plain files, or the encrypted store (encrypted_store.go)
 	notices io.Writer
 	// hint, when not "", is added once to a fallback notice about the
-	// plaintext token file: how to encrypt instead. hinted says it was.
+	// plaintext token file when the keyring is missing or unreachable (not
+	// when it is locked): how to encrypt instead. hinted says it was.
 	hint   string
 	hinted *bool
 }
@@ -141,7 +142,8 @@ func (s *storeSet) write(ctx context.Context, k recordKind, put, dropCopy func(c
 		return "", fmt.Errorf("failed to write %s to the keyring: %w", k.noun, kerr)
 	}
 	hint := ""
-	if s.hint != "" && !k.git && !*s.hinted {
+	// A locked OS keyring is one to unlock, not a reason for another store.
+	if s.hint != "" && !k.git && !*s.hinted && !errors.Is(kerr, backends.ErrLocked) {
 		hint, *s.hinted = s.hint, true
 	}
 	s.notice("%s; stored in %s%s", keyringFailure(kerr), describe(s.file, k), hint)
