@@ -96,7 +96,8 @@ func (s *storeSet) notice(format string, args ...any) {
 }
 
 // read runs find against the stores the mode reads, in order, until one finds,
-// and says where it found. Auto reads the file when the keyring misses or fails.
+// and says where it found. Auto reads the file when the keyring misses or fails,
+// saying so when the keyring is locked, since it may hold what was asked for.
 func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Context, recordStore) (bool, error)) (string, error) {
 	switch s.mode {
 	case File:
@@ -111,6 +112,11 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 	found, kerr := find(ctx, s.keyring)
 	if kerr == nil && found {
 		return InKeyring, nil
+	}
+	if errors.Is(kerr, backends.ErrLocked) {
+		// A locked keyring may hold the record (a locked KeePassXC hides its
+		// items): say that the answer comes from the file only.
+		s.notice("%s; read the plaintext file %s only", keyringFailure(kerr), k.file)
 	}
 	if _, err := find(ctx, s.file); err != nil {
 		if kerr != nil && !cannotUnlock(err) {
