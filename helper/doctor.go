@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/backends/file"
 )
 
@@ -15,6 +16,9 @@ import (
 func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	fmt.Fprintf(w, "store mode: %s\n", h.Mode)
 	fmt.Fprintf(w, "keyring service: %s\n", h.Service)
+	if h.CodexStore != "" {
+		fmt.Fprintf(w, "codex token store: %s\n", oneLine(errors.New(h.CodexStore)))
+	}
 	kr := h.keyring()
 	fmt.Fprintf(w, "keyring: %s\n", kr.kr.Name())
 	kerr := kr.call(ctx, func(ctx context.Context) error {
@@ -44,11 +48,20 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	// The git and docker credentials files live in the token file's directory: its
 	// directory's problems are these, said once.
 	warn(w, tokens.DirProblems)
+	if h.Encrypted != nil && h.Mode == Auto { // the only mode that uses it
+		for _, line := range h.Encrypted.Doctor(ctx) {
+			fmt.Fprintf(w, "%s\n", oneLine(errors.New(line)))
+		}
+	}
 	switch {
 	case h.Mode == File:
 		fmt.Fprintf(w, "writes go to: the file (--store file)\n")
 	case h.Mode == Keyring && kerr != nil:
 		fmt.Fprintf(w, "writes go to: nowhere: --store keyring and the keyring is not usable\n")
+	case kerr != nil && h.fallbackStore().where() == InEncrypted:
+		fmt.Fprintf(w, "writes go to: the encrypted store for tokens and the git credentials file for git, because the keyring is not usable (%s)\n", oneLine(kerr))
+	case kerr != nil && h.Encrypted != nil && !errors.Is(kerr, backends.ErrLocked):
+		fmt.Fprintf(w, "writes go to: the file, because the keyring is not usable (%s); `mcpcred unlock` sets a passphrase and encrypts tokens instead\n", oneLine(kerr))
 	case kerr != nil:
 		fmt.Fprintf(w, "writes go to: the file, because the keyring is not usable (%s)\n", oneLine(kerr))
 	default:

@@ -121,7 +121,7 @@ func gitExpired(c *backends.GitCredential, now time.Time) bool {
 func (h *Helper) gitKind() recordKind {
 	return recordKind{noun: "the git credential", nouns: "git credentials", erase: "erase",
 		list: "failed to list git credentials in the keyring", listSays: "git credentials in the keyring not listed",
-		file: h.gitFile().Path(), quietUnavailable: true}
+		file: h.gitFile().Path(), quietUnavailable: true, git: true}
 }
 
 // gitPick returns the credential a get answers with, from one store's
@@ -344,7 +344,7 @@ func (h *Helper) gitList(ctx context.Context) ([]*protocol.Message, error) {
 	}
 	err := h.stores().list(ctx, h.gitKind(), func(ctx context.Context, s recordStore) error {
 		cs, err := s.gitSearch(ctx, backends.GitQuery{})
-		add(cs, s.where())
+		add(cs, gitWhere(s))
 		return err
 	})
 	if err != nil {

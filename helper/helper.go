@@ -13,6 +13,7 @@ package helper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/encrypted"
 	"github.com/mcpcred/mcpcred/backends/file"
 )
 
@@ -58,8 +60,17 @@ type Helper struct {
 	// with NoKeyring as the reason.
 	Keyring   backends.Keyring
 	NoKeyring string
+	// Git, when not nil, keeps git credentials instead of Keyring (which
+	// then keeps none: Codex's secrets file).
+	Git backends.GitKeyring
 	// Tokens is the .credentials.json file store.
 	Tokens *file.Store
+	// Encrypted is mcpcred's encrypted store (default profile; nil in the codex
+	// profile): auto mode's fallback for tokens once it has a passphrase.
+	Encrypted *encrypted.Store
+	// CodexStore says which of Codex's token stores is in force and why (codex
+	// profile), for doctor.
+	CodexStore string
 	// Notices receives one-line notices (stderr).
 	Notices io.Writer
 	// Timeout bounds each keyring call.
@@ -73,6 +84,8 @@ type Helper struct {
 	NoRefresh  bool
 	HTTPClient *http.Client
 	LoginArgs  string
+
+	hinted bool // the encrypt hint was said (storeSet.hint)
 }
 
 func (h *Helper) now() time.Time {
@@ -88,13 +101,21 @@ func (h *Helper) notice(format string, args ...any) {
 	}
 }
 
-// Close releases the keyring's connection, if one was made.
-func (h *Helper) Close() error { return h.keyring().kr.Close() }
+// Close releases the keyring's connection, if one was made, and that of the OS
+// keyring behind Codex's secrets file (h.Git), which the file's store does not own.
+func (h *Helper) Close() error {
+	err := h.keyring().kr.Close()
+	if kr, ok := h.Git.(backends.Keyring); ok {
+		err = errors.Join(err, kr.Close())
+	}
+	return err
+}
 
 // Where a record was found or put.
 const (
-	InKeyring = "keyring"
-	InFile    = "file"
+	InKeyring   = "keyring"
+	InFile      = "file"
+	InEncrypted = "encrypted"
 )
 
 // tokenKind is how the store rules speak of MCP tokens, which follow Codex's

@@ -79,8 +79,11 @@ func (h *Helper) SaveLogin(ctx context.Context, name, serverURL string, r *oauth
 	if err != nil {
 		return "", err
 	}
-	if where == InFile {
+	switch where {
+	case InFile:
 		return "the file " + h.Tokens.Path(), nil
+	case InEncrypted:
+		return "the encrypted store " + h.Encrypted.Dir(), nil
 	}
 	return fmt.Sprintf("the keyring (service %q)", h.Service), nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/codexsecrets"
+	"github.com/mcpcred/mcpcred/backends/encrypted"
 	"github.com/mcpcred/mcpcred/backends/file"
 	"github.com/mcpcred/mcpcred/backends/native"
 )
@@ -60,6 +62,33 @@ func New(cfg Config) (*Helper, error) {
 	// --store file reads and writes no keyring, but erase still asks it (Codex's
 	// rule, docs/protocol.md); native keyrings connect only when first called.
 	h.Keyring = native.New(backends.Options{Timeout: cfg.Timeout, CodexLayout: cfg.Codex})
+	if !cfg.Codex {
+		h.Encrypted = encrypted.New(encrypted.Config{Dir: filepath.Join(home, "encrypted"), Timeout: cfg.Timeout})
+		return h, nil
+	}
+	// Codex keeps its MCP tokens either in direct keyring entries or in its
+	// secrets file (docs/codex-secrets.md); the profile uses the one Codex uses,
+	// as its primary store. Git credentials stay in the OS's git layout.
+	dec, err := codexsecrets.InUse(home)
+	if err != nil {
+		return nil, err
+	}
+	h.CodexStore = dec.Reason
+	if dec.Secrets {
+		if git, ok := h.Keyring.(backends.GitKeyring); ok {
+			h.Git = git
+		}
+		h.Keyring = codexsecrets.New(codexsecrets.Config{
+			CodexHome: home, Keyring: h.Keyring, Timeout: cfg.Timeout,
+			Account: func(record []byte) (string, error) {
+				t, err := ParseKeyringJSON(record)
+				if err != nil {
+					return "", err
+				}
+				return t.Key(), nil
+			},
+		})
+	}
 	return h, nil
 }
 

@@ -66,24 +66,36 @@ type recordKind struct {
 	// write and erase also remove the file's copy (Codex's MCP OAuth rules). Git's
 	// own helpers use only the store they are told to.
 	codex bool
+	// git: git credentials, which the encrypted fallback keeps in the plain file.
+	git bool
 }
 
 // storeSet is the stores of one mode, chosen when it is built.
 type storeSet struct {
 	mode    Mode
 	keyring recordStore // the primary store of auto mode
-	file    recordStore // auto mode's fallback
+	file    recordStore // auto mode's fallback: the plain files, or the encrypted store (encrypted_store.go)
 	notices io.Writer
+	// hint, when not "", is added once to a fallback notice about the
+	// plaintext token file when the keyring is missing or unreachable (not
+	// when it is locked): how to encrypt instead. hinted says it was.
+	hint   string
+	hinted *bool
 }
 
 // stores builds the store set of h's mode.
 func (h *Helper) stores() *storeSet {
-	return &storeSet{
+	s := &storeSet{
 		mode:    h.Mode,
 		keyring: h.keyring(),
-		file:    &fileStore{tokenFile: h.Tokens, gitFile: h.gitFile(), dockerFile: h.dockerFile(), now: h.now},
+		file:    h.fallbackStore(),
 		notices: h.Notices,
+		hinted:  &h.hinted,
 	}
+	if h.Encrypted != nil && s.file.where() == InFile {
+		s.hint = encryptHint
+	}
+	return s
 }
 
 func (s *storeSet) notice(format string, args ...any) {
@@ -99,7 +111,7 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 	switch s.mode {
 	case File:
 		_, err := find(ctx, s.file)
-		return InFile, err
+		return s.file.where(), err
 	case Keyring:
 		if _, err := find(ctx, s.keyring); err != nil {
 			return "", fmt.Errorf("failed to read %s from the keyring: %w", k.nouns, err)
@@ -116,12 +128,12 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 		s.notice("%s; read the plaintext file %s only", keyringFailure(kerr), k.file)
 	}
 	if _, err := find(ctx, s.file); err != nil {
-		if kerr != nil {
+		if kerr != nil && !cannotUnlock(err) {
 			return "", fmt.Errorf("failed to read %s from the keyring (%v) and from the file: %w", k.nouns, kerr, err)
 		}
 		return "", err
 	}
-	return InFile, nil
+	return s.file.where(), nil
 }
 
 // write runs put against the store the mode writes and says where the record
@@ -130,7 +142,7 @@ func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Con
 // tokens).
 func (s *storeSet) write(ctx context.Context, k recordKind, put, dropCopy func(context.Context, recordStore) error) (string, error) {
 	if s.mode == File {
-		return InFile, put(ctx, s.file)
+		return s.file.where(), put(ctx, s.file)
 	}
 	kerr := put(ctx, s.keyring)
 	switch {
@@ -144,11 +156,16 @@ func (s *storeSet) write(ctx context.Context, k recordKind, put, dropCopy func(c
 	case s.mode == Keyring:
 		return "", fmt.Errorf("failed to write %s to the keyring: %w", k.noun, kerr)
 	}
-	s.notice("%s; stored in the plaintext file %s", keyringFailure(kerr), k.file)
+	hint := ""
+	// A locked OS keyring is one to unlock, not a reason for another store.
+	if s.hint != "" && !k.git && !*s.hinted && !errors.Is(kerr, backends.ErrLocked) {
+		hint, *s.hinted = s.hint, true
+	}
+	s.notice("%s; stored in %s%s", keyringFailure(kerr), describe(s.file, k), hint)
 	if err := put(ctx, s.file); err != nil {
 		return "", fmt.Errorf("failed to write %s to the keyring (%s) and to the file: %w", k.noun, oneLine(kerr), err)
 	}
-	return InFile, nil
+	return s.file.where(), nil
 }
 
 // erase runs del against the stores the mode erases: the keyring first, whose
@@ -202,5 +219,9 @@ func (h *Helper) keyring() *keyringStore {
 	if kr == nil {
 		kr = backends.None{Reason: h.NoKeyring}
 	}
-	return newKeyringStore(kr, h.Service, h.Timeout, h.now)
+	s := newKeyringStore(kr, h.Service, h.Timeout, h.now)
+	if h.Git != nil {
+		s.git = h.Git
+	}
+	return s
 }

@@ -15,10 +15,12 @@ import (
 
 // TestRecordStoreConformance runs the recordStore contract against both
 // implementations: an OS keyring's (over the in-memory keyring with git
-// credentials) and the file's. The mode rules above them rely on nothing else.
+// credentials) and the file's, and on Linux the encrypted fallback (unlocked,
+// tokens in mcpcred's encrypted store, git credentials in the plain file). The
+// mode rules above them rely on nothing else.
 func TestRecordStoreConformance(t *testing.T) {
 	now := func() time.Time { return time.Unix(1_700_000_000, 0) }
-	for name, open := range map[string]func(t *testing.T) recordStore{
+	stores := map[string]func(t *testing.T) recordStore{
 		"keyring": func(t *testing.T) recordStore {
 			return newKeyringStore(&memGit{Keyring: memory.New()}, "mcpcred", time.Second, now)
 		},
@@ -31,7 +33,9 @@ func TestRecordStoreConformance(t *testing.T) {
 				now:       now,
 			}
 		},
-	} {
+	}
+	addOSRecordStores(stores, now)
+	for name, open := range stores {
 		t.Run(name, func(t *testing.T) { runRecordStore(t, open) })
 	}
 }

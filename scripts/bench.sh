@@ -6,7 +6,8 @@
 #   scripts/bench.sh [RUNS]
 #
 # Cases: `get` and `store` on the file store against `git credential-store`, with 1
-# and 1,000 records. Further sections (Secret Service, headers) run when their
+# and 1,000 records. Further sections (Secret Service, headers, the encrypted
+# store) run when their
 # scripts exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,7 @@ awk -F'\t' '
 		}
 	}' "$work/results.tsv"
 
-for extra in scripts/bench-secret-service.sh scripts/bench-headers.sh; do
+for extra in scripts/bench-secret-service.sh scripts/bench-headers.sh scripts/bench-encrypted.sh; do
 	if [ -x "$extra" ]; then
 		echo
 		"$extra" "$runs"

@@ -108,6 +108,10 @@ with_ss --provider keepassxc --locked go test -count=1 "${locked[@]}" ./backends
 
 step "Windows: the Credential Manager backend, the file store and the helper as Windows binaries under Wine"
 scripts/wine-test.sh -count=1 ./backends/wincred/ ./backends/file/ ./helper/ ./protocol/
+# Apart: Wine's CredEnumerate fails ("Key deleted") when another process deletes a
+# credential meanwhile, so Codex's secrets tests do not run next to wincred's List.
+step "Windows: the age-file stores and Codex's secrets file under Wine"
+scripts/wine-test.sh -count=1 ./backends/agefile/ ./backends/codexsecrets/ ./backends/encrypted/
 
 step "every OS builds and vets; the macOS Keychain backend type-checks with cgo"
 scripts/crossbuild.sh

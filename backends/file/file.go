@@ -140,9 +140,9 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 		return err
 	}
 	dir := filepath.Dir(s.path)
-	// We hold the lock, so any temp file of ours is a dead writer's.
-	s.removeStaleTemps()
 	if len(entries) == 0 {
+		// We hold the lock, so any temp file of ours is a dead writer's.
+		RemoveStaleTemps(s.path)
 		if err := os.Remove(s.path); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -155,10 +155,7 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.path, err)
 	}
-	if err := mkdirPrivate(dir); err != nil {
-		return err
-	}
-	return s.writeAtomic(dir, data)
+	return WriteAtomic(s.path, data)
 }
 
 // Encode returns the file's bytes for entries: the format of the package doc.
@@ -245,12 +242,23 @@ func (s *Store) parse(data []byte) (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-func (s *Store) tempPrefix() string { return "." + filepath.Base(s.path) + ".tmp-" }
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
 
-func (s *Store) writeAtomic(dir string, data []byte) (err error) {
+// WriteAtomic replaces path with data so that a crash at any instant leaves
+// either the old file or the new one, whole: the data goes to a temp file beside
+// it (".<name>.tmp-<random>", 0600 exactly), is fsynced, renamed over path, and
+// the directory is fsynced. The directory is created 0700 if missing, and the
+// temp files of writers that died are removed first. The caller holds path's
+// lock: every writer of path must, or a live writer's temp file could go.
+func WriteAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := mkdirPrivate(dir); err != nil {
+		return err
+	}
+	RemoveStaleTemps(path)
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // never fails
-	tmp := filepath.Join(dir, s.tempPrefix()+hex.EncodeToString(rnd[:]))
+	tmp := filepath.Join(dir, tempPrefix(path)+hex.EncodeToString(rnd[:]))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("creating temp file in %s: %w", dir, err)
@@ -277,22 +285,23 @@ func (s *Store) writeAtomic(dir string, data []byte) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("closing %s: %w", tmp, err)
 	}
-	if err := renameReplace(tmp, s.path); err != nil {
-		return fmt.Errorf("replacing %s: %w", s.path, err)
+	if err := renameReplace(tmp, path); err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	renamed = true
 	return syncDir(dir)
 }
 
-// removeStaleTemps removes the temp files of writers that died. The caller holds the
-// lock. Errors are ignored: a leftover is retried by the next writer.
-func (s *Store) removeStaleTemps() {
-	dir := filepath.Dir(s.path)
+// RemoveStaleTemps removes the temp files WriteAtomic left beside path when its
+// writer died. The caller holds path's lock. Errors are ignored: a leftover is
+// retried by the next writer.
+func RemoveStaleTemps(path string) {
+	dir := filepath.Dir(path)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
-	prefix := s.tempPrefix()
+	prefix := tempPrefix(path)
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), prefix) && !e.IsDir() {
 			os.Remove(filepath.Join(dir, e.Name()))

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpcred/mcpcred/backends/killtest"
 )
 
 const vector = `{"test-server|089c68f51447b06b":{"server_name":"test-server","server_url":"http://127.0.0.1:18080/mcp","issuer":"http://127.0.0.1:18080","client_id":"test-client-id","access_token":"access-token-1","expires_at":1795889123536,"refresh_token":"refresh-token-1","scopes":["scope-a","scope-b"]}}`
@@ -449,68 +450,26 @@ func TestCrashSafety(t *testing.T) {
 	dir, path, lockPath := paths(t)
 	const rounds = 30
 	start := time.Now()
-	reported := map[string]bool{}
 	leftovers := 0
-	for r := range rounds {
-		c := child(t, "loop", path, lockPath, fmt.Sprintf("r%02d", r))
-		out, err := c.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
+	reported := killtest.Run(t, rounds, 30*time.Millisecond,
+		func(r int) *exec.Cmd { return child(t, "loop", path, lockPath, fmt.Sprintf("r%02d", r)) },
+		func(r int, reported map[string]bool) {
+			m, err := New(path, lockPath, 0).Read()
+			if err != nil {
+				t.Fatalf("round %d: file does not parse after kill: %v", r, err)
 			}
-			close(lines)
-		}()
-		// Wait for the first completed Update, then kill at a random instant.
-		first, ok := <-lines
-		if !ok {
-			c.Wait()
-			t.Fatalf("round %d: child wrote nothing", r)
-		}
-		got := []string{first}
-		timer := time.After(time.Duration(rand.N(30000)) * time.Microsecond)
-	wait:
-		for {
-			select {
-			case l := <-lines:
-				got = append(got, l)
-			case <-timer:
-				break wait
+			for key := range reported {
+				var e struct{ K string }
+				if err := json.Unmarshal(m[key], &e); err != nil || e.K != key {
+					t.Fatalf("round %d: completed key %s lost", r, key)
+				}
 			}
-		}
-		c.Process.Kill()
-		for l := range lines {
-			got = append(got, l)
-		}
-		c.Wait()
-		for _, l := range got {
-			if key, ok := strings.CutPrefix(l, "done "); ok {
-				reported[key] = true
+			tmp := temps(t, dir)
+			if len(tmp) > 1 {
+				t.Fatalf("round %d: %d temp files", r, len(tmp))
 			}
-		}
-		m, err := New(path, lockPath, 0).Read()
-		if err != nil {
-			t.Fatalf("round %d: file does not parse after kill: %v", r, err)
-		}
-		for key := range reported {
-			var e struct{ K string }
-			if err := json.Unmarshal(m[key], &e); err != nil || e.K != key {
-				t.Fatalf("round %d: completed key %s lost", r, key)
-			}
-		}
-		tmp := temps(t, dir)
-		if len(tmp) > 1 {
-			t.Fatalf("round %d: %d temp files", r, len(tmp))
-		}
-		leftovers += len(tmp)
-	}
+			leftovers += len(tmp)
+		})
 	// The next writer removes a dead writer's temp file.
 	if err := New(path, lockPath, time.Second).Update(touch(true)); err != nil {
 		t.Fatal(err)

@@ -46,6 +46,10 @@ var flagSpecs = []flagSpec{
 	{name: "client-metadata-url", arg: "URL", help: "an https client ID metadata document to use as the client_id"},
 	{name: "resource", arg: "URL", help: "the RFC 8707 resource indicator to send instead of the server's"},
 	{name: "no-resource", help: "send no resource indicator (servers that refuse it)"},
+	// The encrypted store's unlock (docs/encrypted-store.md).
+	{name: "ttl", arg: "DUR", env: "MCPCRED_UNLOCK_TTL", def: "12h", help: "how long an unlock lasts"},
+	{name: "passphrase-stdin", help: "read the passphrase from stdin's first line even on a terminal"},
+	{name: "migrate", help: "move the plaintext token file's tokens into the encrypted store"},
 	{name: "help", help: "print the usage"},
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/encrypted"
 	"github.com/mcpcred/mcpcred/helper"
 	"github.com/mcpcred/mcpcred/protocol"
 )
@@ -129,7 +130,9 @@ func exitCode(err error) int {
 		return exitLogin
 	case errors.As(err, &ue), helper.IsBadRequest(err):
 		return exitBadCall
-	case errors.Is(err, backends.ErrUnavailable):
+	case errors.Is(err, encrypted.ErrLocked):
+		return exitLocked
+	case errors.Is(err, backends.ErrUnavailable), errors.Is(err, encrypted.ErrRefused), errors.Is(err, encrypted.ErrNoKernelKeyring):
 		return exitKeyring
 	}
 	return exitFailed

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/encrypted"
 	"github.com/mcpcred/mcpcred/helper"
 )
 
@@ -32,6 +33,9 @@ const (
 	exitOK      = 0
 	exitFailed  = 1
 	exitBadCall = 2
+	// exitLocked: the record is in the encrypted store, which is locked; the
+	// one line on stderr names `mcpcred unlock` (get, headers, list).
+	exitLocked = 5
 )
 
 // run is the whole program, apart from the process: testscript calls it in-process.
@@ -84,6 +88,9 @@ func runRequest(c *call) int {
 	if err := h.Serve(context.Background(), c.verb.name, in, c.stdout, format); err != nil {
 		if helper.IsBadRequest(err) {
 			return c.fail(exitBadCall, err)
+		}
+		if errors.Is(err, encrypted.ErrLocked) {
+			return c.fail(exitLocked, err)
 		}
 		if errors.Is(err, backends.ErrUnavailable) {
 			err = fmt.Errorf("%w; 'mcpcred doctor' says why, '--store file' does without it", err)

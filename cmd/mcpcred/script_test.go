@@ -17,14 +17,18 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(removeBuiltBinary{m}, map[string]func(){
-		"mcpcred": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
+	cmds := map[string]func(){
+		"mcpcred": mainProcess,
 		dockerName: func() {
 			c := &call{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 			os.Exit(runDockerName(c, os.Args[1:]))
 		},
-	})
+	}
+	addOSCommands(cmds)
+	testscript.Main(removeBuiltBinary{m}, cmds)
 }
+
+func mainProcess() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)) }
 
 // TestScript runs the golden transcripts in testdata/script: each a request, a
 // command, and the exact stdout, stderr and exit status expected.
