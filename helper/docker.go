@@ -26,7 +26,7 @@ var ErrDockerNotFound = errors.New("no docker credential for this server")
 func (h *Helper) dockerKind() recordKind {
 	return recordKind{noun: "the docker credential", nouns: "docker credentials", erase: "erase",
 		list: "failed to list docker credentials in the keyring", listSays: "docker credentials in the keyring not listed",
-		file: h.dockerFile().Path()}
+		file: h.dockerFile().Path(), plain: true}
 }
 
 // sameRegistry reports whether a stored server URL names the registry a request

@@ -78,7 +78,7 @@ func (h *Helper) fallbackStore() recordStore {
 
 // describe names the store a fallback write of kind k went to, for the notice.
 func describe(s recordStore, k recordKind) string {
-	if e, ok := s.(*encryptedStore); ok && !k.git {
+	if e, ok := s.(*encryptedStore); ok && !k.plain {
 		return "the encrypted store " + e.store.Dir()
 	}
 	return "the plaintext file " + k.file

@@ -121,7 +121,7 @@ func gitExpired(c *backends.GitCredential, now time.Time) bool {
 func (h *Helper) gitKind() recordKind {
 	return recordKind{noun: "the git credential", nouns: "git credentials", erase: "erase",
 		list: "failed to list git credentials in the keyring", listSays: "git credentials in the keyring not listed",
-		file: h.gitFile().Path(), quietUnavailable: true, git: true}
+		file: h.gitFile().Path(), quietUnavailable: true, plain: true}
 }
 
 // gitPick returns the credential a get answers with, from one store's

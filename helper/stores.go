@@ -66,8 +66,9 @@ type recordKind struct {
 	// write and erase also remove the file's copy (Codex's MCP OAuth rules). Git's
 	// own helpers use only the store they are told to.
 	codex bool
-	// git: git credentials, which the encrypted fallback keeps in the plain file.
-	git bool
+	// plain: git and docker credentials, which stay in their plain files when
+	// auto's fallback is the encrypted store (docs/encrypted-store.md).
+	plain bool
 }
 
 // storeSet is the stores of one mode, chosen when it is built.
@@ -158,7 +159,7 @@ func (s *storeSet) write(ctx context.Context, k recordKind, put, dropCopy func(c
 	}
 	hint := ""
 	// A locked OS keyring is one to unlock, not a reason for another store.
-	if s.hint != "" && !k.git && !*s.hinted && !errors.Is(kerr, backends.ErrLocked) {
+	if s.hint != "" && !k.plain && !*s.hinted && !errors.Is(kerr, backends.ErrLocked) {
 		hint, *s.hinted = s.hint, true
 	}
 	s.notice("%s; stored in %s%s", keyringFailure(kerr), describe(s.file, k), hint)
