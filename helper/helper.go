@@ -263,17 +263,11 @@ func isBadRecord(err error) bool {
 }
 
 func (h *Helper) saveFile(t *Token) error {
-	key := t.Key()
-	entry := t.FileJSON()
-	return h.Tokens.Update(func(entries map[string]json.RawMessage) (bool, error) {
-		if raw, ok := entries[key]; ok {
-			if old, err := ParseFileJSON(raw); err == nil && old.Equal(t) {
-				return false, nil
-			}
-		}
-		entries[key] = entry
-		return true, nil
+	_, err := h.Tokens.Put(t.Key(), t.FileJSON(), func(raw []byte) bool {
+		old, err := ParseFileJSON(raw)
+		return err == nil && old.Equal(t)
 	})
+	return err
 }
 
 // deleteFile removes key and any entry whose own identity gives key.

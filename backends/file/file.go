@@ -51,7 +51,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,7 +116,16 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 		}
 	}()
 
-	entries, err := s.Read()
+	data, err := s.readFile()
+	if err != nil {
+		return err
+	}
+	return s.updateLocked(data, fn)
+}
+
+// updateLocked is Update once the lock is held and the file's bytes are read.
+func (s *Store) updateLocked(data []byte, fn func(entries map[string]json.RawMessage) (bool, error)) error {
+	entries, err := s.parse(data)
 	if err != nil {
 		return err
 	}
@@ -137,14 +145,160 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 		}
 		return syncDir(dir)
 	}
-	data, err := Encode(entries)
+	out, err := Encode(entries)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.path, err)
 	}
 	if err := mkdirPrivate(dir); err != nil {
 		return err
 	}
-	return s.writeAtomic(dir, data)
+	return s.writeAtomic(dir, out)
+}
+
+// Put stores entry under key in one locked write, as Update would with
+// entries[key] = entry, but without decoding the file: when the file is in the
+// format of the package doc (no whitespace outside strings, keys in strictly
+// increasing byte order and written as this package writes them, the common case
+// of every file mcpcred or Codex wrote), the new file is the old one's bytes with
+// the member under key replaced, or the new member spliced in at its sorted place,
+// and nothing else is decoded or re-encoded. Entries other than key's are then
+// carried byte for byte; only their extent is checked, not their content. A file
+// in any other form (pretty-printed, hand-edited) goes through Update, which
+// decodes, checks and rewrites all of it. keep, when not nil, sees the entry now
+// under key and returns true to leave the file as it is. Put reports whether it
+// wrote.
+func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (changed bool, err error) {
+	if !utf8.ValidString(key) {
+		return false, fmt.Errorf("writing %s: store key %q is not valid UTF-8", s.path, key)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, entry); err != nil {
+		return false, fmt.Errorf("writing %s: entry %q is not valid JSON", s.path, key)
+	}
+	unlock, err := Lock(s.lockPath, s.timeout)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if uerr := unlock(); uerr != nil && err == nil {
+			err = fmt.Errorf("unlocking %s: %w", s.lockPath, uerr)
+		}
+	}()
+	data, err := s.readFile()
+	if err != nil {
+		return false, err
+	}
+	sp, ok := splice(data, key)
+	if !ok {
+		err = s.updateLocked(data, func(entries map[string]json.RawMessage) (bool, error) {
+			if old, in := entries[key]; in && keep != nil && keep(old) {
+				return false, nil
+			}
+			entries[key] = compact.Bytes()
+			changed = true
+			return true, nil
+		})
+		return changed, err
+	}
+	if sp.found && keep != nil && keep(data[sp.start:sp.end]) {
+		return false, nil
+	}
+	var mid []byte
+	if sp.found {
+		mid = compact.Bytes()
+	} else {
+		if sp.comma == commaBefore {
+			mid = append(mid, ',')
+		}
+		mid = protocol.AppendJSONString(mid, key)
+		mid = append(mid, ':')
+		mid = append(mid, compact.Bytes()...)
+		if sp.comma == commaAfter {
+			mid = append(mid, ',')
+		}
+	}
+	dir := filepath.Dir(s.path)
+	s.removeStaleTemps()
+	if err := mkdirPrivate(dir); err != nil {
+		return false, err
+	}
+	if len(data) == 0 {
+		return true, s.writeAtomic(dir, []byte("{"), mid, []byte("}"))
+	}
+	return true, s.writeAtomic(dir, data[:sp.start], mid, data[sp.end:])
+}
+
+// Where splice's new member needs a comma.
+const (
+	commaNone = iota
+	commaBefore
+	commaAfter
+)
+
+// spliced says where a Put's bytes go: data[start:end] is replaced. When found,
+// that is the value of the member under the key; otherwise start == end is where a
+// new member goes, with a comma as comma says.
+type spliced struct {
+	start, end int
+	found      bool
+	comma      int
+}
+
+// splice finds where key's member is, or goes, in data, a whole file. ok is false
+// unless data is in the exact format of the package doc (or empty), in which case
+// the caller decodes and re-encodes instead.
+func splice(data []byte, key string) (sp spliced, ok bool) {
+	if len(data) == 0 {
+		return spliced{}, true
+	}
+	if len(data) < 2 || data[0] != '{' {
+		return sp, false
+	}
+	if string(data) == "{}" {
+		return spliced{start: 1, end: 1}, true
+	}
+	placed := false
+	var prev []byte
+	for i := 1; ; {
+		m, st := scanMember(data, i)
+		if st != done || m.spaced || m.escaped {
+			return sp, false
+		}
+		k := data[m.keyStart+1 : m.keyEnd-1]
+		if prev != nil && bytes.Compare(prev, k) >= 0 || !utf8.Valid(k) || hasControl(k) {
+			return sp, false // out of order, or not as AppendJSONString writes it
+		}
+		prev = k
+		if !placed {
+			switch c := bytes.Compare(k, []byte(key)); {
+			case c == 0:
+				sp, placed = spliced{start: m.valStart, end: m.valEnd, found: true}, true
+			case c > 0:
+				sp, placed = spliced{start: m.keyStart, end: m.keyStart, comma: commaAfter}, true
+			}
+		}
+		if m.last {
+			if m.next != len(data) {
+				return sp, false
+			}
+			if !placed {
+				sp = spliced{start: m.next - 1, end: m.next - 1, comma: commaBefore}
+			}
+			return sp, true
+		}
+		i = m.next
+	}
+}
+
+// hasControl reports a byte AppendJSONString would have escaped (the quote and
+// backslash cannot occur in an unescaped key).
+func hasControl(k []byte) bool {
+	for _, c := range k {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // Encode returns the file's bytes for entries: the format of the package doc.
@@ -176,36 +330,21 @@ func Encode(entries map[string]json.RawMessage) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// readFile reads the whole file in one read of its size (and one more to see its
+// end). No file is nil and no error.
 func (s *Store) readFile() ([]byte, error) {
-	fi, err := os.Lstat(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	f, size, err := s.open()
+	if err != nil || f == nil {
 		return nil, err
-	}
-	if err := checkRegular(s.path, fi); err != nil {
-		return nil, err
-	}
-	f, err := openNoFollow(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil // removed since the Lstat
-	}
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", s.path, err)
 	}
 	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
+	w := &window{r: f, buf: make([]byte, 0, size+1)}
+	for w.more(0) {
 	}
-	if err := checkRegular(s.path, fi); err != nil {
-		return nil, err
+	if w.err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.path, w.err)
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", s.path, err)
-	}
-	return data, nil
+	return w.buf, nil
 }
 
 func checkRegular(path string, fi fs.FileInfo) error {
@@ -233,7 +372,8 @@ func (s *Store) parse(data []byte) (map[string]json.RawMessage, error) {
 
 func (s *Store) tempPrefix() string { return "." + filepath.Base(s.path) + ".tmp-" }
 
-func (s *Store) writeAtomic(dir string, data []byte) (err error) {
+// writeAtomic writes the concatenation of parts as the file's new content.
+func (s *Store) writeAtomic(dir string, parts ...[]byte) (err error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // never fails
 	tmp := filepath.Join(dir, s.tempPrefix()+hex.EncodeToString(rnd[:]))
@@ -254,8 +394,10 @@ func (s *Store) writeAtomic(dir string, data []byte) (err error) {
 			return fmt.Errorf("chmod %s: %w", tmp, err)
 		}
 	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
+	for _, p := range parts {
+		if _, err := f.Write(p); err != nil {
+			return fmt.Errorf("writing %s: %w", tmp, err)
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", tmp, err)
