@@ -51,9 +51,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -152,7 +154,10 @@ func (s *Store) updateLocked(data []byte, fn func(entries map[string]json.RawMes
 	if err := mkdirPrivate(dir); err != nil {
 		return err
 	}
-	return s.writeAtomic(dir, out)
+	return s.writeAtomic(dir, func(tmp *os.File) error {
+		_, err := tmp.Write(out)
+		return err
+	})
 }
 
 // Put stores entry under key in one locked write, as Update would with
@@ -161,9 +166,11 @@ func (s *Store) updateLocked(data []byte, fn func(entries map[string]json.RawMes
 // increasing byte order and written as this package writes them, the common case
 // of every file mcpcred or Codex wrote), the new file is the old one's bytes with
 // the member under key replaced, or the new member spliced in at its sorted place,
-// and nothing else is decoded or re-encoded. Entries other than key's are then
-// carried byte for byte; only their extent is checked, not their content. A file
-// in any other form (pretty-printed, hand-edited) goes through Update, which
+// and nothing else is decoded or re-encoded. The old file is scanned in windows
+// (see Lookup) and its bytes are copied file to file, so memory stays bounded by a
+// window and the largest entry, whatever the file's size. Entries other than key's
+// are carried byte for byte; only their extent is checked, not their content. A
+// file in any other form (pretty-printed, hand-edited) goes through Update, which
 // decodes, checks and rewrites all of it. keep, when not nil, sees the entry now
 // under key and returns true to leave the file as it is. Put reports whether it
 // wrote.
@@ -184,12 +191,24 @@ func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (chang
 			err = fmt.Errorf("unlocking %s: %w", s.lockPath, uerr)
 		}
 	}()
-	data, err := s.readFile()
+	f, size, err := s.open()
 	if err != nil {
 		return false, err
 	}
-	sp, ok := splice(data, key)
+	sp, ok := spliced{empty: true}, true // no file
+	if f != nil {
+		defer f.Close()
+		w := &window{r: f, buf: make([]byte, 0, min(size+1, int64(readChunk)))}
+		sp, ok = w.splice(key)
+		if w.err != nil {
+			return false, fmt.Errorf("reading %s: %w", s.path, w.err)
+		}
+	}
 	if !ok {
+		data, err := s.readFile()
+		if err != nil {
+			return false, err
+		}
 		err = s.updateLocked(data, func(entries map[string]json.RawMessage) (bool, error) {
 			if old, in := entries[key]; in && keep != nil && keep(old) {
 				return false, nil
@@ -200,7 +219,7 @@ func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (chang
 		})
 		return changed, err
 	}
-	if sp.found && keep != nil && keep(data[sp.start:sp.end]) {
+	if sp.found && keep != nil && keep(sp.old) {
 		return false, nil
 	}
 	var mid []byte
@@ -222,10 +241,27 @@ func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (chang
 	if err := mkdirPrivate(dir); err != nil {
 		return false, err
 	}
-	if len(data) == 0 {
-		return true, s.writeAtomic(dir, []byte("{"), mid, []byte("}"))
-	}
-	return true, s.writeAtomic(dir, data[:sp.start], mid, data[sp.end:])
+	return true, s.writeAtomic(dir, func(tmp *os.File) error {
+		if sp.empty {
+			_, err := tmp.Write(slices.Concat([]byte("{"), mid, []byte("}")))
+			return err
+		}
+		// File to file: the kernel copies (copy_file_range) where it can.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tmp, io.LimitReader(f, sp.start)); err != nil {
+			return err
+		}
+		if _, err := tmp.Write(mid); err != nil {
+			return err
+		}
+		if _, err := f.Seek(sp.end, io.SeekStart); err != nil {
+			return err
+		}
+		_, err := io.Copy(tmp, f)
+		return err
+	})
 }
 
 // Where splice's new member needs a comma.
@@ -235,59 +271,82 @@ const (
 	commaAfter
 )
 
-// spliced says where a Put's bytes go: data[start:end] is replaced. When found,
-// that is the value of the member under the key; otherwise start == end is where a
-// new member goes, with a comma as comma says.
+// spliced says where a Put's bytes go: the file's bytes [start, end) are replaced.
+// When found, that is the value of the member under the key, and old a copy of it;
+// otherwise start == end is where a new member goes, with a comma as comma says.
 type spliced struct {
-	start, end int
+	start, end int64
 	found      bool
+	old        []byte
 	comma      int
+	empty      bool // no file, or an empty one: the new member is the object
 }
 
-// splice finds where key's member is, or goes, in data, a whole file. ok is false
-// unless data is in the exact format of the package doc (or empty), in which case
-// the caller decodes and re-encodes instead.
-func splice(data []byte, key string) (sp spliced, ok bool) {
-	if len(data) == 0 {
-		return spliced{}, true
+// splice scans the whole file in the window for where key's member is, or goes.
+// ok is false unless the file is in the exact format of the package doc (or
+// empty), in which case the caller decodes and re-encodes instead.
+func (w *window) splice(key string) (sp spliced, ok bool) {
+	for len(w.buf) < 2 && w.more(0) {
 	}
-	if len(data) < 2 || data[0] != '{' {
+	if len(w.buf) == 0 {
+		return spliced{empty: true}, w.err == nil
+	}
+	if len(w.buf) < 2 || w.buf[0] != '{' {
 		return sp, false
 	}
-	if string(data) == "{}" {
-		return spliced{start: 1, end: 1}, true
+	if w.buf[1] == '}' {
+		return spliced{start: 1, end: 1}, w.endsAt(2)
 	}
 	placed := false
 	var prev []byte
 	for i := 1; ; {
-		m, st := scanMember(data, i)
+		m, st := scanMember(w.buf, i)
+		if st == short && w.more(i) {
+			i = 0
+			continue
+		}
 		if st != done || m.spaced || m.escaped {
 			return sp, false
 		}
-		k := data[m.keyStart+1 : m.keyEnd-1]
+		k := w.buf[m.keyStart+1 : m.keyEnd-1]
 		if prev != nil && bytes.Compare(prev, k) >= 0 || !utf8.Valid(k) || hasControl(k) {
 			return sp, false // out of order, or not as AppendJSONString writes it
 		}
-		prev = k
+		prev = append(prev[:0], k...)
 		if !placed {
 			switch c := bytes.Compare(k, []byte(key)); {
 			case c == 0:
-				sp, placed = spliced{start: m.valStart, end: m.valEnd, found: true}, true
+				sp = spliced{start: w.base + int64(m.valStart), end: w.base + int64(m.valEnd), found: true,
+					old: bytes.Clone(w.buf[m.valStart:m.valEnd])}
+				placed = true
 			case c > 0:
-				sp, placed = spliced{start: m.keyStart, end: m.keyStart, comma: commaAfter}, true
+				at := w.base + int64(m.keyStart)
+				sp, placed = spliced{start: at, end: at, comma: commaAfter}, true
 			}
 		}
 		if m.last {
-			if m.next != len(data) {
-				return sp, false
-			}
 			if !placed {
-				sp = spliced{start: m.next - 1, end: m.next - 1, comma: commaBefore}
+				at := w.base + int64(m.next) - 1 // the closing '}'
+				sp = spliced{start: at, end: at, comma: commaBefore}
 			}
-			return sp, true
+			return sp, w.endsAt(m.next)
 		}
 		i = m.next
 	}
+}
+
+// endsAt reports whether r ends at buf[i], with nothing (not even whitespace) after.
+func (w *window) endsAt(i int) bool {
+	if i != len(w.buf) {
+		return false
+	}
+	for w.more(i) {
+		if len(w.buf) > 0 {
+			return false
+		}
+		i = 0
+	}
+	return w.err == nil
 }
 
 // hasControl reports a byte AppendJSONString would have escaped (the quote and
@@ -372,8 +431,8 @@ func (s *Store) parse(data []byte) (map[string]json.RawMessage, error) {
 
 func (s *Store) tempPrefix() string { return "." + filepath.Base(s.path) + ".tmp-" }
 
-// writeAtomic writes the concatenation of parts as the file's new content.
-func (s *Store) writeAtomic(dir string, parts ...[]byte) (err error) {
+// writeAtomic makes the file's new content what fill writes to the temp file.
+func (s *Store) writeAtomic(dir string, fill func(tmp *os.File) error) (err error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // never fails
 	tmp := filepath.Join(dir, s.tempPrefix()+hex.EncodeToString(rnd[:]))
@@ -394,10 +453,8 @@ func (s *Store) writeAtomic(dir string, parts ...[]byte) (err error) {
 			return fmt.Errorf("chmod %s: %w", tmp, err)
 		}
 	}
-	for _, p := range parts {
-		if _, err := f.Write(p); err != nil {
-			return fmt.Errorf("writing %s: %w", tmp, err)
-		}
+	if err := fill(f); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", tmp, err)

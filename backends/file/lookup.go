@@ -51,10 +51,11 @@ func lookup(data []byte, key string) (raw []byte, found, ok bool) {
 // before r's end, more drops what was consumed, reads on, and the scan is retried;
 // buf grows only when one member does not fit.
 type window struct {
-	r   io.Reader
-	buf []byte
-	eof bool  // buf holds everything up to the end of r
-	err error // a read error; it ends the scan
+	r    io.Reader
+	buf  []byte
+	base int64 // the offset in r of buf[0]
+	eof  bool  // buf holds everything up to the end of r
+	err  error // a read error; it ends the scan
 }
 
 // more drops buf[:from] and reads more into buf, growing it if it is full. It
@@ -65,6 +66,7 @@ func (w *window) more(from int) bool {
 	}
 	n := copy(w.buf, w.buf[from:])
 	w.buf = w.buf[:n]
+	w.base += int64(from)
 	if n == cap(w.buf) {
 		w.buf = append(w.buf, make([]byte, max(cap(w.buf), 4096))...)[:n]
 	}

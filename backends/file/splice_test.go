@@ -55,6 +55,17 @@ func encodeWith(doc []byte, key string, entry []byte) ([]byte, bool) {
 // Put splices into files in the exact format and falls back to a full rewrite for
 // the rest; either way the file is what a full decode, change and encode gives.
 func TestPutMatchesFullEncode(t *testing.T) {
+	for _, chunk := range []int{readChunk, 3} {
+		t.Run(fmt.Sprintf("window %d", chunk), func(t *testing.T) {
+			old := readChunk
+			readChunk = chunk
+			t.Cleanup(func() { readChunk = old })
+			testPutMatchesFullEncode(t)
+		})
+	}
+}
+
+func testPutMatchesFullEncode(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	keyAlphabet := []string{"a", "b", "|", "0", "z", "é", "ü", "\u2028", "<", "&", " ", "\"", "\\", "\n"}
 	randKey := func() string {
@@ -149,6 +160,11 @@ func FuzzPut(f *testing.F) {
 	f.Add([]byte(`{"\u00e9":1}`), "é", []byte(`2`))
 	f.Add([]byte(``), "k", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, doc []byte, key string, entry []byte) {
+		if len(doc)%2 == 1 { // half the time through small windows
+			old := readChunk
+			readChunk = 5
+			defer func() { readChunk = old }()
+		}
 		var compact bytes.Buffer
 		if json.Compact(&compact, entry) != nil {
 			return
