@@ -31,6 +31,11 @@ cleanup() {
 trap cleanup EXIT
 
 command -v git >/dev/null || { echo "bench: git is needed" >&2; exit 1; }
+if [ ! -x /usr/bin/time ]; then # GNU time, for peak RSS (see benchproc)
+	[ "$(id -u)" = 0 ] || { echo "bench: GNU time is missing (apt-get install time)" >&2; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 install -y --no-install-recommends time >&2 ||
+		{ apt-get -q update >&2 && DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends time >&2; }
+fi
 # The binaries as the README's install line builds them for Linux: without cgo, so
 # statically linked (the dynamic loader alone costs about 0.8 ms a process).
 export CGO_ENABLED=0

@@ -11,7 +11,8 @@
 // repetitions of (median CMD / median PEER), the lowest and highest such ratio, the
 // median wall time of CMD and PEER in ms, and the median peak RSS of each in KiB.
 // Each stdin file is fed whole to every run; the text @SEQ@ in it is replaced by a
-// number unique to the run (so that a store writes something new each time). With
+// number unique to the run (so that a store writes something new each time). Peak
+// RSS comes from 5 more runs of each side under GNU time (/usr/bin/time). With
 // -batch K a sample is K consecutive runs, timed together; -plus adds a constant to
 // each PEER sample (the "one --timeout" of a target).
 //
@@ -73,7 +74,7 @@ type side struct {
 	argv  []string
 	input []byte
 	times []time.Duration // one per sample, this repetition
-	rss   []int64         // one per run, all repetitions
+	rss   []int64         // peak RSS of each run under GNU time
 }
 
 var seq int
@@ -93,11 +94,36 @@ func (s *side) run(batch int) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%q: %v: %s", s.argv, err, stderr.Bytes())
 		}
-		if kib, ok := peakRSS(cmd.ProcessState); ok {
-			s.rss = append(s.rss, kib)
-		}
 	}
 	return total, nil
+}
+
+// measureRSS runs the command n times under GNU time for its peak RSS in KiB. The
+// rusage of a child of this process would not do: Go starts children with
+// vfork semantics, and Linux carries the parent's high-water mark over the exec
+// into the child's ru_maxrss, so no child would seem smaller than benchproc.
+func (s *side) measureRSS(n int, gnuTime, out string) error {
+	for range n {
+		seq++
+		args := append([]string{"-f", "%M", "-o", out}, s.argv...)
+		cmd := exec.Command(gnuTime, args...)
+		cmd.Stdin = bytes.NewReader(bytes.ReplaceAll(s.input, []byte("@SEQ@"), []byte(strconv.Itoa(seq))))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%q: %v: %s", s.argv, err, stderr.Bytes())
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		kib, err := strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
+		if err != nil {
+			return fmt.Errorf("GNU time wrote %q: %v", b, err)
+		}
+		s.rss = append(s.rss, kib)
+	}
+	return nil
 }
 
 func pair(args []string) error {
@@ -135,7 +161,6 @@ func pair(args []string) error {
 			}
 		}
 	}
-	a.rss, b.rss = nil, nil
 	var ratios []float64
 	var medA, medB []time.Duration
 	for range *reps {
@@ -152,6 +177,20 @@ func pair(args []string) error {
 		ma, mb := median(a.times), median(b.times)+*plus
 		medA, medB = append(medA, ma), append(medB, mb)
 		ratios = append(ratios, float64(ma)/float64(mb))
+	}
+	// Peak RSS: 5 more runs of each side, under GNU time (0 when it is missing).
+	if gnuTime, err := exec.LookPath("/usr/bin/time"); err == nil {
+		out, err := os.CreateTemp("", "benchproc-rss")
+		if err != nil {
+			return err
+		}
+		out.Close()
+		defer os.Remove(out.Name())
+		for _, s := range []*side{a, b} {
+			if err := s.measureRSS(min(5, *runs*(*batch)), gnuTime, out.Name()); err != nil {
+				return err
+			}
+		}
 	}
 	slices.Sort(ratios)
 	fmt.Printf("%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\n", *name,
