@@ -13,7 +13,8 @@
 #
 # Rows: file get at 1, 1,000, 10,000 and 100,000 records and file store at 10,000
 # against `git credential-store` (records of a realistic size: a 900-byte access
-# token, the same as git's password); `mcpcred version` against a Go hello-world
+# token, the same as git's password; each get asks for the record the tool finds
+# last); `mcpcred version` against a Go hello-world
 # built the same way; `get` in auto mode on a D-Bus that accepts and never answers,
 # 20 gets in a row against one --timeout plus 20 file gets; then Secret Service
 # get and store against secret-tool on a private gnome-keyring
@@ -61,7 +62,10 @@ for n in 1 1000 10000 100000; do
 	home="$work/home$n" gitfile="$work/git-credentials-$n"
 	mkdir -p "$home"
 	"$bp" fill -n "$n" -token-bytes "$tokbytes" "$home/.credentials.json" "$gitfile"
-	printf 'server_name=s%d\nurl=https://mcp%d.example.test/mcp\n' "$n" "$n" >"$work/get$n"
+	# Each side's worst case: for mcpcred the record whose key sorts last (its
+	# scan stops at the entry), for git the last line.
+	last=$(for ((i = 1; i <= (n < 9 ? n : 9); i++)); do printf 's%d|\n' "$i"; done | LC_ALL=C sort | tail -n 1 | tr -dc 0-9)
+	printf 'server_name=s%d\nurl=https://mcp%d.example.test/mcp\n' "$last" "$last" >"$work/get$n"
 	printf 'protocol=https\nhost=host%d.example.test\n' "$n" >"$work/gitget$n"
 	r=$runs
 	[ "$n" -lt 100000 ] || r=$(((runs + 9) / 10))
