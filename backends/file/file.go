@@ -16,6 +16,9 @@
 //     file or the new one, never a torn one. No file, or a file holding only
 //     whitespace, reads as an empty map. A file that does not parse as a JSON object is
 //     an error that names the path, never the content; Update refuses to overwrite it.
+//     Put, which rewrites one entry of a file in the exact format without decoding
+//     the others, refuses a file whose outer object is broken too, but carries an
+//     entry whose content alone is broken (its extent clear) byte for byte.
 //   - Update holds the exclusive lock on the lock file for the whole
 //     read-modify-write, waiting up to the Store's timeout (then an error matching
 //     ErrLockTimeout that names the lock file). Every writer of one file must use the

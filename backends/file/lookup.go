@@ -19,7 +19,7 @@ var readChunk = 1 << 20
 // the structure of the outer object, in one read of the file's size (in windows of
 // readChunk bytes for a larger file), and stops at the entry: the other entries are
 // skipped, not decoded, so a get costs one pass over the bytes before the entry and
-// holds in memory no more than a window and the entry. The entry returned is
+// holds in memory a window (grown only for a member larger than it). The entry returned is
 // checked to be valid JSON; the rest of the file is only checked to be an object
 // up to the entry, or to its end on a miss (Read and Update check the whole file,
 // and Update refuses to overwrite a broken one). Of duplicate keys the first wins.
