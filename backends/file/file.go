@@ -262,8 +262,11 @@ func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (chang
 		if _, err := f.Seek(sp.end, io.SeekStart); err != nil {
 			return err
 		}
-		_, err := io.Copy(tmp, f)
-		return err
+		if _, err := io.Copy(tmp, f); err != nil {
+			return err
+		}
+		// Closed before the rename over it: Windows may refuse to replace an open file.
+		return f.Close()
 	})
 }
 
