@@ -13,7 +13,7 @@ import (
 // readChunk bounds the bytes a Lookup holds at once, beyond the entry it returns:
 // a file up to this size is read in one read of its size, a larger one in windows
 // of this size. A variable so that tests can make it small.
-var readChunk = 1 << 20
+var readChunk = 64 << 10
 
 // Lookup returns the entry stored under key and whether there is one. It walks only
 // the structure of the outer object, in one read of the file's size (in windows of
