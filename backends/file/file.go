@@ -207,6 +207,11 @@ func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (chang
 			return false, fmt.Errorf("reading %s: %w", s.path, w.err)
 		}
 	}
+	if f != nil && (!ok || sp.empty) {
+		// Closed before the rename over it: Windows may refuse to replace an open file.
+		f.Close()
+		f = nil
+	}
 	if !ok {
 		data, err := s.readFile()
 		if err != nil {
@@ -245,7 +250,7 @@ func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (chang
 		return false, err
 	}
 	return true, s.writeAtomic(dir, func(tmp *os.File) error {
-		if sp.empty {
+		if f == nil {
 			_, err := tmp.Write(slices.Concat([]byte("{"), mid, []byte("}")))
 			return err
 		}
