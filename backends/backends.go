@@ -5,7 +5,8 @@
 // keyring-rs, which Codex uses: the Secret Service item attributes service/username,
 // the macOS generic password's service/account, the Windows generic credential's
 // "<account>.<service>" target. Implementations live in sub-packages, one per OS
-// keyring, each behind build tags; package native picks the one built for this OS.
+// keyring, each behind build tags; package native lists those of this OS, in order
+// of preference, and None stands for "no keyring here".
 //
 // Contract, checked by the conformance suite in backends/keyringtest:
 //   - Get of an absent item returns an error matching ErrNotFound.
@@ -34,6 +35,10 @@ var (
 	// ErrLocked reports that the keyring is locked and could not be unlocked within
 	// the deadline. It matches ErrUnavailable too.
 	ErrLocked = fmt.Errorf("keyring locked: %w", ErrUnavailable)
+	// ErrNoKeyring reports that there is no keyring at all here (none built for
+	// this OS, no daemon to talk to): the error of None. It matches ErrUnavailable
+	// too; unlike a keyring that failed, it holds nothing a caller could miss.
+	ErrNoKeyring = fmt.Errorf("%w", ErrUnavailable)
 	// ErrAmbiguous reports that more than one item matches one (service, account).
 	ErrAmbiguous = errors.New("more than one keyring item matches")
 )

@@ -2,6 +2,7 @@ package backends
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -34,6 +35,11 @@ type GitCredential struct {
 	Expiry int64
 	// RefreshToken is oauth_refresh_token; "" means none.
 	RefreshToken string
+
+	// Foreign marks an item of another program's layout that the OS's git helper
+	// also reads and erases but never replaces (git-credential-gnome-keyring's
+	// items, which libsecret finds): StoreGit leaves it alone.
+	Foreign bool
 }
 
 // GitQuery selects git credentials: each field counts only when its Has flag is
@@ -50,25 +56,59 @@ type GitQuery struct {
 	HasUser     bool
 }
 
-// GitKeyring is implemented by the OS keyrings that also keep git credentials in
-// the OS's git layout. Matching, expiry and the choice between matches are the
-// caller's: a backend only finds candidates, writes and deletes. Every method
-// honours ctx's deadline; errors follow the Keyring rules (ErrUnavailable,
-// ErrLocked, no secret in a message).
-type GitKeyring interface {
+// GitLayout is one store's own layout of git credentials: it finds, writes and
+// deletes items, and knows nothing of git's rules. Every method honours ctx's
+// deadline; errors follow the Keyring rules (ErrUnavailable, ErrLocked, no
+// secret in a message).
+type GitLayout interface {
 	// GitSearch returns the stored git credentials that may match q: every one
-	// that matches, and possibly others (the caller filters), in the backend's
+	// that matches, and possibly others (the caller filters), in the layout's
 	// order of preference. Items it cannot parse are left out. An empty q lists
 	// every git credential.
 	GitSearch(ctx context.Context, q GitQuery) ([]GitCredential, error)
-	// GitStore stores c, replacing every credential of either kind that c's
-	// identity matches (c.Query().Matches), as git-credential-store and -cache
-	// do: a credential stored without a path replaces that user's credentials
-	// for the host with a path too.
-	GitStore(ctx context.Context, c GitCredential) error
+	// GitPut writes c as one item, replacing in place the item this layout
+	// keeps under c's identity, and returns the item's ID. It leaves every other
+	// item alone.
+	GitPut(ctx context.Context, c GitCredential) (string, error)
 	// GitDelete removes one credential that GitSearch returned. An item already
 	// gone is an error matching ErrNotFound.
 	GitDelete(ctx context.Context, c GitCredential) error
+}
+
+// GitKeyring is implemented by the OS keyrings that also keep git credentials in
+// the OS's git layout. Matching, expiry and the choice between matches are the
+// caller's.
+type GitKeyring interface {
+	GitSearch(ctx context.Context, q GitQuery) ([]GitCredential, error)
+	// GitStore stores c by git's rule: StoreGit over the keyring's GitLayout.
+	GitStore(ctx context.Context, c GitCredential) error
+	GitDelete(ctx context.Context, c GitCredential) error
+}
+
+// StoreGit stores c in l by the rule of git-credential-store and -cache: c
+// replaces every credential of either kind that its identity matches
+// (c.Query().Matches), so a credential stored without a path replaces that
+// user's credentials for the host with a path too. It puts c first, so a
+// failure leaves the old credentials rather than none.
+func StoreGit(ctx context.Context, l GitLayout, c GitCredential) error {
+	id, err := l.GitPut(ctx, c)
+	if err != nil {
+		return err
+	}
+	q := c.Query()
+	others, err := l.GitSearch(ctx, q)
+	if err != nil {
+		return err
+	}
+	for i := range others {
+		if others[i].ID == id || others[i].Foreign || !q.Matches(&others[i]) {
+			continue
+		}
+		if err := l.GitDelete(ctx, others[i]); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Query is c's identity as a query: protocol and host, and path and username

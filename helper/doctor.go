@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/backends/file"
 )
 
@@ -16,24 +15,19 @@ import (
 func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	fmt.Fprintf(w, "store mode: %s\n", h.Mode)
 	fmt.Fprintf(w, "keyring service: %s\n", h.Service)
-	var kerr error
-	if h.Keyring == nil {
-		kerr = h.errNoKeyring()
-		fmt.Fprintf(w, "keyring: none (%s)\n", h.NoKeyring)
-	} else {
-		fmt.Fprintf(w, "keyring: %s\n", h.Keyring.Name())
-		kerr = h.keyringCall(ctx, func(ctx context.Context, kr backends.Keyring) error {
-			for _, line := range kr.Doctor(ctx) {
-				fmt.Fprintf(w, "  %s\n", line)
-			}
-			_, err := kr.List(ctx, h.Service)
-			return err
-		})
-		if kerr != nil {
-			fmt.Fprintf(w, "  usable: no (%s)\n", oneLine(kerr))
-		} else {
-			fmt.Fprintf(w, "  usable: yes\n")
+	kr := h.keyring()
+	fmt.Fprintf(w, "keyring: %s\n", kr.kr.Name())
+	kerr := kr.call(ctx, func(ctx context.Context) error {
+		for _, line := range kr.kr.Doctor(ctx) {
+			fmt.Fprintf(w, "  %s\n", line)
 		}
+		_, err := kr.kr.List(ctx, h.Service)
+		return err
+	})
+	if kerr != nil {
+		fmt.Fprintf(w, "  usable: no (%s)\n", oneLine(kerr))
+	} else {
+		fmt.Fprintf(w, "  usable: yes\n")
 	}
 	tokens := h.Tokens.Status()
 	describeStore(w, "token file", tokens)
@@ -51,7 +45,7 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	case kerr != nil:
 		fmt.Fprintf(w, "writes go to: the file, because the keyring is not usable (%s)\n", oneLine(kerr))
 	default:
-		fmt.Fprintf(w, "writes go to: the keyring (%s)\n", h.Keyring.Name())
+		fmt.Fprintf(w, "writes go to: the keyring (%s)\n", kr.kr.Name())
 	}
 }
 

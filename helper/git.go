@@ -8,10 +8,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mcpcred/mcpcred/backends"
@@ -109,8 +109,19 @@ func queryUTF8(q backends.GitQuery) bool {
 		utf8.ValidString(q.Path) && utf8.ValidString(q.Username)
 }
 
-func (h *Helper) gitExpired(c *backends.GitCredential) bool {
-	return c.Expiry != 0 && c.Expiry < h.now().Unix()
+func (h *Helper) gitExpired(c *backends.GitCredential) bool { return gitExpired(c, h.now()) }
+
+// gitExpired reports whether c's password_expiry_utc has passed at now.
+func gitExpired(c *backends.GitCredential, now time.Time) bool {
+	return c.Expiry != 0 && c.Expiry < now.Unix()
+}
+
+// gitKind is how the store rules speak of git credentials: git's helpers use
+// only the store they are told to.
+func (h *Helper) gitKind() recordKind {
+	return recordKind{noun: "the git credential", nouns: "git credentials", erase: "erase",
+		list: "failed to list git credentials in the keyring", listSays: "git credentials in the keyring not listed",
+		file: h.gitFile().Path(), quietUnavailable: true}
 }
 
 // gitPick returns the credential a get answers with, from one store's
@@ -172,41 +183,6 @@ func gitAnswer(c *backends.GitCredential) *protocol.Message {
 	return m
 }
 
-// gitKeyring returns the keyring's git layout, or why there is none.
-func (h *Helper) gitKeyring() (backends.GitKeyring, error) {
-	if h.Keyring == nil {
-		return nil, h.errNoKeyring()
-	}
-	gk, ok := h.Keyring.(backends.GitKeyring)
-	if !ok {
-		return nil, fmt.Errorf("%w: the %s keyring keeps no git credentials in this build", backends.ErrUnavailable, h.Keyring.Name())
-	}
-	return gk, nil
-}
-
-// gitCall runs fn against the keyring's git layout with the per-call deadline.
-func (h *Helper) gitCall(ctx context.Context, fn func(ctx context.Context, gk backends.GitKeyring) error) error {
-	gk, err := h.gitKeyring()
-	if err != nil {
-		return err
-	}
-	if h.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
-		defer cancel()
-	}
-	return fn(ctx, gk)
-}
-
-func (h *Helper) gitSearchKeyring(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
-	var out []backends.GitCredential
-	err := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) (err error) {
-		out, err = gk.GitSearch(ctx, q)
-		return err
-	})
-	return out, err
-}
-
 // gitGet answers a get: nothing without protocol and host, nothing on a miss.
 func (h *Helper) gitGet(ctx context.Context, m *protocol.Message) (*protocol.Message, error) {
 	r, err := parseGitRequest(m)
@@ -216,26 +192,16 @@ func (h *Helper) gitGet(ctx context.Context, m *protocol.Message) (*protocol.Mes
 	if !r.q.HasProtocol || !r.q.HasHost || !queryUTF8(r.q) {
 		return nil, nil
 	}
-	if h.Mode != File {
-		cands, err := h.gitSearchKeyring(ctx, r.q)
-		if err != nil && h.Mode == Keyring {
-			return nil, fmt.Errorf("failed to read git credentials from the keyring: %w", err)
-		}
-		if c := h.gitPick(r, cands); c != nil {
-			return gitAnswer(c), nil
-		}
-		if h.Mode == Keyring {
-			return nil, nil
-		}
-	}
-	cands, err := h.gitFileRead()
-	if err != nil {
+	var c *backends.GitCredential
+	_, err = h.stores().read(ctx, h.gitKind(), func(ctx context.Context, s recordStore) (bool, error) {
+		cands, err := s.gitSearch(ctx, r.q)
+		c = h.gitPick(r, cands)
+		return c != nil, err
+	})
+	if err != nil || c == nil {
 		return nil, err
 	}
-	if c := h.gitPick(r, cands); c != nil {
-		return gitAnswer(c), nil
-	}
-	return nil, nil
+	return gitAnswer(c), nil
 }
 
 // gitRecord is the credential a store request describes, or nil when git's helpers
@@ -285,27 +251,27 @@ func (h *Helper) gitStore(ctx context.Context, m *protocol.Message) error {
 	if err != nil || c == nil {
 		return err
 	}
-	switch h.Mode {
-	case File:
-		return h.gitFileStore(c)
-	case Keyring:
-		if err := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) error { return gk.GitStore(ctx, *c) }); err != nil {
-			return fmt.Errorf("failed to write the git credential to the keyring: %w", err)
-		}
-		return nil
+	_, err = h.stores().write(ctx, h.gitKind(),
+		func(ctx context.Context, s recordStore) error { return s.gitPut(ctx, *c) },
+		func(ctx context.Context, s recordStore) error {
+			return gitDeleteMatching(ctx, s, c.Query(), c.Query().Matches)
+		})
+	return err
+}
+
+// gitDeleteMatching deletes from s every credential q finds that match accepts.
+func gitDeleteMatching(ctx context.Context, s recordStore, q backends.GitQuery, match func(*backends.GitCredential) bool) error {
+	cands, err := s.gitSearch(ctx, q)
+	if err != nil {
+		return err
 	}
-	kerr := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) error { return gk.GitStore(ctx, *c) })
-	if kerr == nil {
-		// The keyring has it now: the file's copy goes (the seed's migration).
-		q := c.Query()
-		if err := h.gitFileDelete(q.Matches); err != nil {
-			h.notice("stored in the keyring, but the old copy in %s could not be removed: %s", h.gitFile().Path(), oneLine(err))
+	for i := range cands {
+		if !match(&cands[i]) {
+			continue
 		}
-		return nil
-	}
-	h.notice("%s; stored in the plaintext file %s", keyringFailure(kerr), h.gitFile().Path())
-	if err := h.gitFileStore(c); err != nil {
-		return fmt.Errorf("failed to write the git credential to the keyring (%s) and to the file: %w", oneLine(kerr), err)
+		if err := s.gitDelete(ctx, cands[i]); err != nil && !errors.Is(err, backends.ErrNotFound) {
+			return err
+		}
 	}
 	return nil
 }
@@ -336,34 +302,9 @@ func (h *Helper) gitErase(ctx context.Context, m *protocol.Message) error {
 	if !r.q.HasProtocol && !r.q.HasHost && !r.q.HasPath && !r.q.HasUser || !queryUTF8(r.q) {
 		return nil
 	}
-	if h.Mode != File {
-		err := h.gitCall(ctx, func(ctx context.Context, gk backends.GitKeyring) error {
-			cands, err := gk.GitSearch(ctx, r.q)
-			if err != nil {
-				return err
-			}
-			for i := range cands {
-				if !gitEraseMatch(r, &cands[i]) {
-					continue
-				}
-				if err := gk.GitDelete(ctx, cands[i]); err != nil && !errors.Is(err, backends.ErrNotFound) {
-					return err
-				}
-			}
-			return nil
-		})
-		switch {
-		case err == nil:
-		case h.Mode == Auto && errors.Is(err, backends.ErrUnavailable) && !errors.Is(err, backends.ErrLocked):
-			// No keyring here holds nothing: the file copy is still erased.
-		default:
-			return fmt.Errorf("failed to erase git credentials from the keyring: %w", err)
-		}
-		if h.Mode == Keyring {
-			return nil
-		}
-	}
-	return h.gitFileDelete(func(c *backends.GitCredential) bool { return gitEraseMatch(r, c) })
+	return h.stores().erase(ctx, h.gitKind(), func(ctx context.Context, s recordStore) error {
+		return gitDeleteMatching(ctx, s, r.q, func(c *backends.GitCredential) bool { return gitEraseMatch(r, c) })
+	})
 }
 
 // gitList lists the git credentials of the stores the mode reads: identity,
@@ -401,24 +342,13 @@ func (h *Helper) gitList(ctx context.Context) ([]*protocol.Message, error) {
 			out = append(out, m)
 		}
 	}
-	if h.Mode != File {
-		cs, err := h.gitSearchKeyring(ctx, backends.GitQuery{})
-		switch {
-		case err == nil:
-			add(cs, InKeyring)
-		case h.Mode == Keyring:
-			return nil, fmt.Errorf("failed to list git credentials in the keyring: %w", err)
-		case !errors.Is(err, backends.ErrUnavailable):
-			// An unusable keyring was already reported with the tokens.
-			h.notice("git credentials in the keyring not listed: %s", oneLine(err))
-		}
-	}
-	if h.Mode != Keyring {
-		cs, err := h.gitFileRead()
-		if err != nil {
-			return out, err
-		}
-		add(cs, InFile)
+	err := h.stores().list(ctx, h.gitKind(), func(ctx context.Context, s recordStore) error {
+		cs, err := s.gitSearch(ctx, backends.GitQuery{})
+		add(cs, s.where())
+		return err
+	})
+	if err != nil {
+		return out, err
 	}
 	if bad > 0 {
 		h.notice("%d git credential(s) not listed: a field holds LF, CR, NUL or bytes that are not UTF-8", bad)

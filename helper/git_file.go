@@ -2,10 +2,13 @@ package helper
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/backends/file"
@@ -142,15 +145,27 @@ func parseGitEntry(raw json.RawMessage) (backends.GitCredential, bool) {
 	return e.cred()
 }
 
-// gitFileRead returns the credentials in the file, in key order.
+// gitFileRead returns the credentials in the git credential file, in key order.
 func (h *Helper) gitFileRead() ([]backends.GitCredential, error) {
-	entries, err := h.gitFile().Read()
+	return h.stores().file.gitSearch(context.Background(), backends.GitQuery{})
+}
+
+// gitLayout is the git credential file as a backends.GitLayout; ID is the
+// entry's key.
+type gitLayout struct {
+	f   *file.Store
+	now func() time.Time
+}
+
+// GitSearch returns the credentials q matches, in key order.
+func (l gitLayout) GitSearch(_ context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
+	entries, err := l.f.Read()
 	if err != nil {
 		return nil, err
 	}
 	var out []backends.GitCredential
-	for _, k := range sortedKeys(entries) {
-		if c, ok := parseGitEntry(entries[k]); ok {
+	for _, k := range slices.Sorted(maps.Keys(entries)) {
+		if c, ok := parseGitEntry(entries[k]); ok && q.Matches(&c) {
 			c.ID = k
 			out = append(out, c)
 		}
@@ -158,20 +173,19 @@ func (h *Helper) gitFileRead() ([]backends.GitCredential, error) {
 	return out, nil
 }
 
-// gitFileStore puts c in the file in place of every entry its identity matches
-// (as git-credential-store does), and drops expired entries while it rewrites the
-// file anyway.
-func (h *Helper) gitFileStore(c *backends.GitCredential) error {
-	raw, err := gitEntryJSON(c)
+// GitPut writes c's entry under its key. It also drops expired entries, while
+// it rewrites the file anyway: the one other change it makes.
+func (l gitLayout) GitPut(_ context.Context, c backends.GitCredential) (string, error) {
+	raw, err := gitEntryJSON(&c)
 	if err != nil {
-		return err
+		return "", err
 	}
-	key, q := gitFileKey(c), c.Query()
-	return h.gitFile().Update(func(entries map[string]json.RawMessage) (bool, error) {
+	key := gitFileKey(&c)
+	now := l.now()
+	return key, l.f.Update(func(entries map[string]json.RawMessage) (bool, error) {
 		changed := false
 		for k, v := range entries {
-			old, ok := parseGitEntry(v)
-			if ok && k != key && (q.Matches(&old) || h.gitExpired(&old)) {
+			if old, ok := parseGitEntry(v); ok && k != key && gitExpired(&old, now) {
 				delete(entries, k)
 				changed = true
 			}
@@ -184,33 +198,30 @@ func (h *Helper) gitFileStore(c *backends.GitCredential) error {
 	})
 }
 
-// gitFileDelete removes every entry for which match is true. When none does, it
-// takes no lock and writes nothing.
-func (h *Helper) gitFileDelete(match func(*backends.GitCredential) bool) error {
-	cs, err := h.gitFileRead()
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(cs, func(c backends.GitCredential) bool { return match(&c) }) {
-		return nil
-	}
-	return h.gitFile().Update(func(entries map[string]json.RawMessage) (bool, error) {
-		changed := false
-		for k, v := range entries {
-			if c, ok := parseGitEntry(v); ok && match(&c) {
-				delete(entries, k)
-				changed = true
-			}
-		}
-		return changed, nil
+// GitDelete removes the entry c.ID names.
+func (l gitLayout) GitDelete(_ context.Context, c backends.GitCredential) error {
+	found := false
+	err := l.f.Update(func(entries map[string]json.RawMessage) (bool, error) {
+		_, found = entries[c.ID]
+		delete(entries, c.ID)
+		return found, nil
 	})
+	if err == nil && !found {
+		return backends.ErrNotFound
+	}
+	return err
 }
 
-func sortedKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+func (s *fileStore) gitLayout() gitLayout { return gitLayout{s.gitFile, s.now} }
+
+func (s *fileStore) gitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
+	return s.gitLayout().GitSearch(ctx, q)
+}
+
+func (s *fileStore) gitPut(ctx context.Context, c backends.GitCredential) error {
+	return backends.StoreGit(ctx, s.gitLayout(), c)
+}
+
+func (s *fileStore) gitDelete(ctx context.Context, c backends.GitCredential) error {
+	return s.gitLayout().GitDelete(ctx, c)
 }

@@ -3,21 +3,20 @@
 // three modes, the keyring-to-file fallback and migration, erase's error rules), and
 // holds the record model of an MCP token (spec section 4.1).
 //
-// A Helper is built once per process by cmd/mcpcred and answers one request. It
+// A Helper is built once per process by New and answers one request: MCP tokens
+// (helper.go, token.go, codex.go), git credentials (git*.go) and refresh on read
+// (refresh.go) go through the store model of stores.go, whose rules are the only
+// code that knows the modes. It
 // never prints a secret anywhere but the response: notices go to Notices, one line
 // each, naming stores and reasons only.
 package helper
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,8 +53,9 @@ type Helper struct {
 	// Service is the keyring service name of the profile ("mcpcred" or
 	// "Codex MCP Credentials").
 	Service string
-	// Keyring is the OS keyring, nil when this build or machine has none;
-	// NoKeyring then says why.
+	// Keyring is the OS keyring: from New, backends.None when this build or
+	// machine has none. A Helper made without one (nil) uses backends.None
+	// with NoKeyring as the reason.
 	Keyring   backends.Keyring
 	NoKeyring string
 	// Tokens is the .credentials.json file store.
@@ -89,12 +89,7 @@ func (h *Helper) notice(format string, args ...any) {
 }
 
 // Close releases the keyring's connection, if one was made.
-func (h *Helper) Close() error {
-	if h.Keyring == nil {
-		return nil
-	}
-	return h.Keyring.Close()
-}
+func (h *Helper) Close() error { return h.keyring().kr.Close() }
 
 // Where a record was found or put.
 const (
@@ -102,224 +97,54 @@ const (
 	InFile    = "file"
 )
 
-// errNoKeyring is the keyring error when this build or OS has none.
-func (h *Helper) errNoKeyring() error {
-	return fmt.Errorf("%w: %s", backends.ErrUnavailable, h.NoKeyring)
-}
-
-// keyringCall runs fn against the keyring with the per-call deadline.
-func (h *Helper) keyringCall(ctx context.Context, fn func(ctx context.Context, kr backends.Keyring) error) error {
-	if h.Keyring == nil {
-		return h.errNoKeyring()
-	}
-	if h.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
-		defer cancel()
-	}
-	return fn(ctx, h.Keyring)
+// tokenKind is how the store rules speak of MCP tokens, which follow Codex's
+// rules.
+func (h *Helper) tokenKind() recordKind {
+	return recordKind{noun: "the token", nouns: "the token", erase: "delete",
+		list: "failed to list the keyring", listSays: "keyring not listed",
+		file: h.Tokens.Path(), codex: true}
 }
 
 // LoadToken finds the token stored for (serverName, url), as the mode says, and
 // where it was found. A token that is absent everywhere is (nil, "", nil).
 func (h *Helper) LoadToken(ctx context.Context, serverName, url string) (*Token, string, error) {
 	key := StoreKey(serverName, url)
-	switch h.Mode {
-	case File:
-		t, err := h.loadFile(key)
-		return t, InFile, err
-	case Keyring:
-		t, err := h.loadKeyring(ctx, key)
-		if err != nil {
-			return nil, "", fmt.Errorf("failed to read the token from the keyring: %w", err)
-		}
-		return t, InKeyring, nil
-	}
-	t, kerr := h.loadKeyring(ctx, key)
-	if kerr == nil && t != nil {
-		return t, InKeyring, nil
-	}
-	t, err := h.loadFile(key)
+	var t *Token
+	where, err := h.stores().read(ctx, h.tokenKind(), func(ctx context.Context, s recordStore) (found bool, err error) {
+		t, err = s.loadToken(ctx, key)
+		return t != nil, err
+	})
 	if err != nil {
-		if kerr != nil {
-			return nil, "", fmt.Errorf("failed to read the token from the keyring (%v) and from the file: %w", kerr, err)
-		}
 		return nil, "", err
 	}
-	return t, InFile, nil
-}
-
-func (h *Helper) loadKeyring(ctx context.Context, key string) (*Token, error) {
-	var data []byte
-	err := h.keyringCall(ctx, func(ctx context.Context, kr backends.Keyring) (err error) {
-		data, err = kr.Get(ctx, h.Service, key)
-		return err
-	})
-	if errors.Is(err, backends.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return ParseKeyringJSON(data)
-}
-
-// loadFile finds the entry whose own server_name and server_url give key, as
-// Codex does: the map key itself is not trusted. The entry under key is looked up
-// first without decoding the others, which is all a file mcpcred or Codex wrote
-// needs; only a miss decodes the whole file to search by identity.
-func (h *Helper) loadFile(key string) (*Token, error) {
-	raw, found, err := h.Tokens.Lookup(key)
-	if err != nil {
-		return nil, err
-	}
-	if found {
-		if t, err := ParseFileJSON(raw); err == nil && t.Key() == key {
-			return t, nil
-		}
-	}
-	entries, err := h.Tokens.Read()
-	if err != nil {
-		return nil, err
-	}
-	t, _, err := findFileEntry(entries, key)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", h.Tokens.Path(), err)
-	}
-	return t, nil
-}
-
-// findFileEntry looks the direct map key up first, then every other entry.
-func findFileEntry(entries map[string]json.RawMessage, key string) (*Token, string, error) {
-	if raw, ok := entries[key]; ok {
-		t, err := ParseFileJSON(raw)
-		if err == nil && t.Key() == key {
-			return t, key, nil
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(entries)) {
-		t, err := ParseFileJSON(entries[k])
-		if err != nil {
-			return nil, "", fmt.Errorf("entry %q is not a token record: %w", k, err)
-		}
-		if t.Key() == key {
-			return t, k, nil
-		}
-	}
-	return nil, "", nil
+	return t, where, nil
 }
 
 // SaveToken stores t as the mode says and reports where it went. A record stored
 // byte for byte as it already is writes nothing.
 func (h *Helper) SaveToken(ctx context.Context, t *Token) (string, error) {
-	switch h.Mode {
-	case File:
-		return InFile, h.saveFile(t)
-	case Keyring:
-		if err := h.saveKeyring(ctx, t); err != nil {
-			return "", fmt.Errorf("failed to write the token to the keyring: %w", err)
-		}
-		return InKeyring, nil
-	}
-	kerr := h.saveKeyring(ctx, t)
-	if kerr == nil {
-		return InKeyring, nil
-	}
-	h.notice("%s; stored in the plaintext file %s", keyringFailure(kerr), h.Tokens.Path())
-	if err := h.saveFile(t); err != nil {
-		return "", fmt.Errorf("failed to write the token to the keyring (%s) and to the file: %w", oneLine(kerr), err)
-	}
-	return InFile, nil
+	return h.saveToken(ctx, t, false)
 }
 
-// saveKeyring writes the keyring item unless it already holds this record, then
-// removes the file's copy: a successful keyring write migrates the record.
-func (h *Helper) saveKeyring(ctx context.Context, t *Token) error {
-	key := t.Key()
-	old, err := h.loadKeyring(ctx, key)
-	if err != nil && !isBadRecord(err) {
-		return err
-	}
-	if old == nil || !old.Equal(t) {
-		err = h.keyringCall(ctx, func(ctx context.Context, kr backends.Keyring) error {
-			return kr.Set(ctx, h.Service, key, t.KeyringJSON(h.now()))
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := h.deleteFile(key); err != nil {
-		h.notice("stored in the keyring, but the old copy in %s could not be removed: %s", h.Tokens.Path(), oneLine(err))
-	}
-	return nil
+// saveToken is SaveToken; changed says the caller knows t differs from what is
+// stored (it just read it), so the keyring is not read again to compare.
+func (h *Helper) saveToken(ctx context.Context, t *Token, changed bool) (string, error) {
+	return h.stores().write(ctx, h.tokenKind(),
+		func(ctx context.Context, s recordStore) error { return s.putToken(ctx, t, changed) },
+		func(ctx context.Context, s recordStore) error { _, err := s.deleteToken(ctx, t.Key()); return err })
 }
 
-// isBadRecord tells a keyring item that does not parse (overwritten by a store)
-// from a keyring that failed.
-func isBadRecord(err error) bool {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	return errors.As(err, &se) || errors.As(err, &te)
-}
-
-func (h *Helper) saveFile(t *Token) error {
-	_, err := h.Tokens.Put(t.Key(), t.FileJSON(), func(raw []byte) bool {
-		old, err := ParseFileJSON(raw)
-		return err == nil && old.Equal(t)
-	})
-	return err
-}
-
-// deleteFile removes key and any entry whose own identity gives key.
-func (h *Helper) deleteFile(key string) (bool, error) {
-	if !h.Tokens.Exists() {
-		// The common case once the keyring holds everything: no lock to take.
-		return false, nil
-	}
-	removed := false
-	err := h.Tokens.Update(func(entries map[string]json.RawMessage) (bool, error) {
-		for k, raw := range entries {
-			if k == key {
-				delete(entries, k)
-				removed = true
-				continue
-			}
-			if t, err := ParseFileJSON(raw); err == nil && t.Key() == key {
-				delete(entries, k)
-				removed = true
-			}
-		}
-		return removed, nil
-	})
-	return removed, err
-}
-
-// DeleteToken erases the token from the keyring and the file, by the seed's rules:
-// a keyring error fails auto and keyring modes before the file is touched, and is
-// ignored in file mode. A machine with no keyring at all (none built, no bus, no
-// Secret Service) holds nothing there, so that is not an error in auto mode: unlike
-// Codex (openai/codex#25002), the file copy is still erased. It reports whether
-// anything was removed.
+// DeleteToken erases the token from the stores the mode erases (storeSet.erase)
+// and reports whether anything was removed.
 func (h *Helper) DeleteToken(ctx context.Context, serverName, url string) (bool, error) {
 	key := StoreKey(serverName, url)
-	removedKeyring := false
-	err := h.keyringCall(ctx, func(ctx context.Context, kr backends.Keyring) error {
-		return kr.Delete(ctx, h.Service, key)
+	removed := false
+	err := h.stores().erase(ctx, h.tokenKind(), func(ctx context.Context, s recordStore) error {
+		r, err := s.deleteToken(ctx, key)
+		removed = removed || r
+		return err
 	})
-	switch {
-	case err == nil:
-		removedKeyring = true
-	case errors.Is(err, backends.ErrNotFound):
-	case h.Mode == File:
-	case h.Mode == Auto && errors.Is(err, backends.ErrUnavailable) && !errors.Is(err, backends.ErrLocked):
-	default:
-		return false, fmt.Errorf("failed to delete the token from the keyring: %w", err)
-	}
-	removedFile, err := h.deleteFile(key)
-	if err != nil {
-		return removedKeyring, err
-	}
-	return removedKeyring || removedFile, nil
+	return removed, err
 }
 
 // Listed is one record of `list`: identity and expiry, never a secret.
@@ -335,41 +160,14 @@ type Listed struct {
 // a notice.
 func (h *Helper) ListTokens(ctx context.Context) ([]Listed, error) {
 	var out []Listed
-	if h.Mode != File {
-		var accounts []string
-		err := h.keyringCall(ctx, func(ctx context.Context, kr backends.Keyring) (err error) {
-			accounts, err = kr.List(ctx, h.Service)
-			return err
-		})
-		if err != nil && h.Mode == Keyring {
-			return nil, fmt.Errorf("failed to list the keyring: %w", err)
+	err := h.stores().list(ctx, h.tokenKind(), func(ctx context.Context, s recordStore) error {
+		ts, err := s.tokens(ctx)
+		for _, t := range ts {
+			out = append(out, Listed{t.ServerName, t.URL, t.Expiry, s.where()})
 		}
-		if err != nil && h.Keyring != nil {
-			h.notice("keyring not listed: %s", oneLine(err))
-		}
-		sort.Strings(accounts)
-		for _, a := range accounts {
-			t, err := h.loadKeyring(ctx, a)
-			if err != nil || t == nil {
-				continue
-			}
-			out = append(out, Listed{t.ServerName, t.URL, t.Expiry, InKeyring})
-		}
-	}
-	if h.Mode != Keyring {
-		entries, err := h.Tokens.Read()
-		if err != nil {
-			return out, err
-		}
-		for _, k := range slices.Sorted(maps.Keys(entries)) {
-			t, err := ParseFileJSON(entries[k])
-			if err != nil {
-				return out, fmt.Errorf("%s: entry %q is not a token record: %w", h.Tokens.Path(), k, err)
-			}
-			out = append(out, Listed{t.ServerName, t.URL, t.Expiry, InFile})
-		}
-	}
-	return out, nil
+		return err
+	})
+	return out, err
 }
 
 // keyringFailure says, in a few words and the keyring's own error, why a write
@@ -384,21 +182,15 @@ func keyringFailure(err error) string {
 // cannot be listed counts as empty unless the mode is keyring.
 func (h *Helper) ServerNames(ctx context.Context, url string) ([]string, error) {
 	var keys []string
-	if h.Mode != File && h.Keyring != nil {
-		err := h.keyringCall(ctx, func(ctx context.Context, kr backends.Keyring) (err error) {
-			keys, err = kr.List(ctx, h.Service)
-			return err
-		})
-		if err != nil && h.Mode == Keyring {
-			return nil, fmt.Errorf("failed to list the keyring: %w", err)
-		}
-	}
-	if h.Mode != Keyring {
-		entries, err := h.Tokens.Read()
-		if err != nil {
-			return nil, err
-		}
-		keys = slices.AppendSeq(keys, maps.Keys(entries))
+	k := h.tokenKind()
+	k.listSays = "" // a name is looked for, nothing is listed
+	err := h.stores().list(ctx, k, func(ctx context.Context, s recordStore) error {
+		ks, err := s.tokenKeys(ctx)
+		keys = append(keys, ks...)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	var names []string
 	for _, k := range keys {

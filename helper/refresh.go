@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpcred/mcpcred/backends/file"
+	"github.com/mcpcred/mcpcred/backends/lockfile"
 	"github.com/mcpcred/mcpcred/helper/oauth"
 )
 
@@ -139,7 +139,7 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 		call = defaultRefreshTimeout
 	}
 	// The holder of the lock may spend a token endpoint call and a store.
-	unlock, err := file.Lock(h.RefreshLockPath(first.Key()), budget(ctx, 2*call, 500*time.Millisecond))
+	unlock, err := lockfile.Lock(h.RefreshLockPath(first.Key()), budget(ctx, 2*call, 500*time.Millisecond))
 	if err != nil {
 		return h.fallback(first, fmt.Errorf("another process is refreshing it (%v)", err))
 	}
@@ -175,7 +175,7 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 	if got.Scope != "" {
 		next.Scope = got.Scope
 	}
-	if _, err := h.SaveToken(ctx, &next); err != nil {
+	if _, err := h.saveToken(ctx, &next, !next.Equal(cur)); err != nil { // cur was read under the lock
 		return nil, fmt.Errorf("the token for %s was refreshed, but the new one could not be stored (%s); if the server rotated the refresh token, the stored one is spent: run %s", name, oneLine(err), h.LoginCommand(name, url))
 	}
 	return &next, nil
@@ -199,7 +199,7 @@ func (h *Helper) refreshFailed(ctx context.Context, cur *Token, err error) (*Tok
 		}
 		if lerr == nil && now != nil {
 			if oe.Kind == oauth.InvalidGrant {
-				_, lerr = h.SaveToken(ctx, now.registrationOnly())
+				_, lerr = h.saveToken(ctx, now.registrationOnly(), now.HasTokens())
 			} else {
 				_, lerr = h.DeleteToken(ctx, name, url)
 			}

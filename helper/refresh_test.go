@@ -417,3 +417,21 @@ func TestLoginCommandQuotes(t *testing.T) {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
+
+// TestRefreshReadsOnceUnderLock: a refresh reads the record once to see that it
+// is due, once under the lock, and writes it once: no read to compare before
+// the write.
+func TestRefreshReadsOnceUnderLock(t *testing.T) {
+	ep := newEndpoint(t, issue("at-new", "rt-new"))
+	e := newEnv(t, helper.Keyring)
+	old := expiring(ep.URL, 30*time.Second)
+	e.SaveKeyring(old)
+	reads, writes := e.Keyring.Reads(), e.Keyring.Writes()
+	got, err := e.Helper.ReadToken(ctx(t), old.ServerName, old.URL, false)
+	if err != nil || got.AccessToken != "at-new" {
+		t.Fatalf("ReadToken = %+v, %v", got, err)
+	}
+	if r, w := e.Keyring.Reads()-reads, e.Keyring.Writes()-writes; r != 2 || w != 1 {
+		t.Fatalf("the refresh read the keyring %d times and wrote it %d times, want 2 (before the lock, under it) and 1", r, w)
+	}
+}

@@ -1,8 +1,8 @@
 package helper
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,29 +10,17 @@ import (
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
-// Format is the wire format of requests and responses.
-type Format string
+// Format is the wire format of requests and responses (package protocol's).
+type Format = protocol.Format
 
-// The two wire formats of spec section 3.
+// The two wire formats.
 const (
-	KV   Format = "kv"
-	JSON Format = "json"
+	KV   = protocol.KV
+	JSON = protocol.JSON
 )
 
 // ParseFormat checks a --format value.
-func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case KV, JSON:
-		return f, nil
-	}
-	return "", fmt.Errorf("unknown format %q: use kv or json", s)
-}
-
-// Verbs that read a request on stdin.
-var requestVerbs = map[string]bool{"get": true, "store": true, "erase": true, "list": true}
-
-// IsRequestVerb reports whether verb reads a request on stdin.
-func IsRequestVerb(verb string) bool { return requestVerbs[verb] }
+func ParseFormat(s string) (Format, error) { return protocol.ParseFormat(s) }
 
 // Serve answers one request verb: it reads the request from in (nil: an empty
 // request), acts, and writes the response to out. The response is built whole
@@ -42,12 +30,7 @@ func (h *Helper) Serve(ctx context.Context, verb string, in io.Reader, out io.Wr
 	req := protocol.NewMessage()
 	if in != nil {
 		var err error
-		if format == JSON {
-			req, err = protocol.ReadJSON(in)
-		} else {
-			req, err = protocol.Read(in)
-		}
-		if err != nil {
+		if req, err = format.Read(in); err != nil {
 			return err
 		}
 	}
@@ -72,22 +55,13 @@ func (h *Helper) Serve(ctx context.Context, verb string, in io.Reader, out io.Wr
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	for i, m := range resp {
-		if format == JSON {
-			err = m.WriteJSON(&buf)
-		} else {
-			if i > 0 {
-				buf.WriteByte('\n')
-			}
-			err = m.Write(&buf)
-		}
-		if err != nil {
+	if err := format.Write(out, resp...); err != nil {
+		if errors.Is(err, protocol.ErrUnwritable) {
 			return fmt.Errorf("the stored record holds a value mcpcred will not print (%v); erase it and store it again", err)
 		}
+		return err
 	}
-	_, err = out.Write(buf.Bytes())
-	return err
+	return nil
 }
 
 func isToken(req *protocol.Message) bool {

@@ -496,38 +496,6 @@ func (s *Store) removeStaleTemps() {
 	}
 }
 
-// mkdirPrivate creates dir and any missing parents with mode 0700 exactly (whatever
-// the umask); directories that exist are left alone.
-func mkdirPrivate(dir string) error {
-	fi, err := os.Stat(dir)
-	if err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
-		}
-		return nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if parent := filepath.Dir(dir); parent != dir {
-		if err := mkdirPrivate(parent); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil // created by someone else meanwhile: theirs, leave it
-		}
-		return err
-	}
-	if unixPerms {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Status describes the file for `doctor`. It never reads entries.
 type Status struct {
 	Path      string

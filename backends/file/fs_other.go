@@ -4,8 +4,6 @@ package file
 
 import "os"
 
-const oNoFollow = 0
-
 func openNoFollow(path string) (*os.File, error) { return os.Open(path) }
 
 func renameReplace(from, to string) error { return os.Rename(from, to) }

@@ -9,8 +9,6 @@ import (
 	"syscall"
 )
 
-const oNoFollow = syscall.O_NOFOLLOW
-
 func openNoFollow(path string) (*os.File, error) {
 	// O_NONBLOCK: a FIFO swapped in after the Lstat must not hang the open. It is
 	// cleared once open, so that os does not hand the file to its poller, whose

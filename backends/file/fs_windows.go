@@ -10,9 +10,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// oNoFollow: the lock file is opened plainly on Windows.
-const oNoFollow = 0
-
 // openNoFollow opens path for reading without following a reparse point, sharing
 // delete access so that a writer's rename over the file does not fail meanwhile.
 func openNoFollow(path string) (*os.File, error) {

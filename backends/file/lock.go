@@ -1,64 +1,21 @@
 package file
 
 import (
-	"errors"
-	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/mcpcred/mcpcred/backends/lockfile"
 )
 
-// ErrLockTimeout is matched by the error of Lock (and Update) when another process
-// held the lock for the whole timeout.
-var ErrLockTimeout = errors.New("timed out waiting for lock")
+// The store's lock is package lockfile's; Lock and ErrLockTimeout stay part of
+// this package's API for other lock files with the same semantics.
+var (
+	// ErrLockTimeout is matched by the error of Lock (and Update) when another
+	// process held the lock for the whole timeout.
+	ErrLockTimeout = lockfile.ErrLockTimeout
+	mkdirPrivate   = lockfile.MkdirPrivate
+)
 
-// Lock takes the exclusive lock on the lock file at path, creating the file (mode
-// 0600) and its directory (0700) if missing. It tries without blocking, then again
-// with a short backoff, until timeout has passed (a timeout <= 0 means one try); then
-// it returns an error matching ErrLockTimeout that names path. unlock releases the
-// lock and closes the file; call it exactly once. The lock file is never removed.
-// Locks exclude each other across processes and also within one process (each Lock
-// opens the file anew), and die with the process that holds them. Child processes
-// do not inherit them.
+// Lock is lockfile.Lock.
 func Lock(path string, timeout time.Duration) (unlock func() error, err error) {
-	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("creating lock directory: %w", err)
-	}
-	f, err := openLockFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening lock file: %w", err)
-	}
-	deadline := time.Now().Add(timeout)
-	wait := time.Millisecond
-	for {
-		ok, err := tryLock(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		if ok {
-			return func() error {
-				uerr := unlockFile(f)
-				if cerr := f.Close(); uerr == nil {
-					uerr = cerr
-				}
-				return uerr
-			}, nil
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			f.Close()
-			return nil, fmt.Errorf("%w: %s is held by another process (waited %v)", ErrLockTimeout, path, timeout)
-		}
-		// Jitter keeps many waiters from retrying in lockstep.
-		d := wait/2 + rand.N(wait/2+1)
-		d = min(d, left)
-		time.Sleep(d)
-		wait = min(wait*2, 25*time.Millisecond)
-	}
-}
-
-func openLockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|oNoFollow, 0o600)
+	return lockfile.Lock(path, timeout)
 }

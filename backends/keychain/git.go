@@ -395,19 +395,37 @@ func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backend
 	return out, nil
 }
 
-// GitStore implements backends.GitKeyring. It updates the data of the item with
-// c's primary key in place (so its access list, and an "Always Allow", survive),
-// or adds it, then deletes the other items that c's identity matches (such as the
-// item of the other kind, or one with a path when c has none). A protocol
-// osxkeychain does not handle is an error matching errors.ErrUnsupported.
+// GitStore implements backends.GitKeyring.
 func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error {
+	return backends.StoreGit(ctx, gitIdentities{k}, c)
+}
+
+// gitIdentities is the Keychain's git layout with searches that read no data:
+// StoreGit needs only the identities of what a store replaces, and each data
+// read may show a Keychain dialog.
+type gitIdentities struct{ *Keyring }
+
+func (k gitIdentities) GitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
+	listed, err := k.gitList(ctx, q)
+	out := make([]backends.GitCredential, len(listed))
+	for i := range listed {
+		out[i] = listed[i].c
+	}
+	return out, err
+}
+
+// GitPut implements backends.GitLayout. It updates the data of the item with
+// c's primary key in place (so its access list, and an "Always Allow", survive),
+// or adds it. A protocol osxkeychain does not handle is an error matching
+// errors.ErrUnsupported.
+func (k *Keyring) GitPut(ctx context.Context, c backends.GitCredential) (string, error) {
 	g, err := gitItemOf(&c)
 	if err != nil {
-		return err
+		return "", err
 	}
 	q, err := g.query()
 	if err != nil {
-		return err
+		return "", err
 	}
 	data := c.Secret()
 	upd := kc.NewItem()
@@ -450,22 +468,9 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 		if !errors.Is(err, backends.ErrUnavailable) {
 			err = mapErr("write git credential", err)
 		}
-		return err
+		return "", err
 	}
-	// What else this identity replaces, as git-credential-store does.
-	others, err := k.gitList(ctx, c.Query())
-	if err != nil {
-		return err
-	}
-	for i := range others {
-		if others[i].g == g {
-			continue
-		}
-		if err := k.deleteGitItem(ctx, &others[i].g); err != nil && !errors.Is(err, backends.ErrNotFound) {
-			return err
-		}
-	}
-	return nil
+	return g.id(), nil
 }
 
 func (k *Keyring) deleteGitItem(ctx context.Context, g *gitItem) error {

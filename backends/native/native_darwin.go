@@ -7,8 +7,9 @@ import (
 	"github.com/mcpcred/mcpcred/backends/keychain"
 )
 
-// New returns the macOS Keychain. It connects lazily: nothing is contacted
-// before the first call. The reason is empty: every Mac has a keychain.
-func New(opts backends.Options) (backends.Keyring, string) {
-	return keychain.New(opts), ""
+var keyrings = []Opener{macKeychain}
+
+// macKeychain is the macOS Keychain, which every Mac has.
+func macKeychain(opts backends.Options) (backends.Keyring, error) {
+	return keychain.New(opts), nil
 }

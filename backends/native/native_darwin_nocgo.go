@@ -2,10 +2,16 @@
 
 package native
 
-import "github.com/mcpcred/mcpcred/backends"
+import (
+	"errors"
 
-// New returns nil: the Keychain is reached through cgo, which this build lacks.
+	"github.com/mcpcred/mcpcred/backends"
+)
+
+var keyrings = []Opener{noCgoKeychain}
+
+// noCgoKeychain: the Keychain is reached through cgo, which this build lacks.
 // mcpcred then uses the file store, and doctor shows the reason.
-func New(backends.Options) (backends.Keyring, string) {
-	return nil, "this build of mcpcred has no cgo, so no macOS Keychain"
+func noCgoKeychain(backends.Options) (backends.Keyring, error) {
+	return nil, errors.New("this build of mcpcred has no cgo, so no macOS Keychain")
 }

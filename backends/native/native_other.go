@@ -2,9 +2,6 @@
 
 package native
 
-import "github.com/mcpcred/mcpcred/backends"
-
-// New returns nil: mcpcred has no keyring backend for this OS; the file store is used.
-func New(backends.Options) (backends.Keyring, string) {
-	return nil, "mcpcred has no keyring backend for this operating system"
-}
+// mcpcred has no keyring backend for this OS: New returns backends.None and
+// the file store is used.
+var keyrings []Opener

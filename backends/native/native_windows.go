@@ -7,8 +7,9 @@ import (
 	"github.com/mcpcred/mcpcred/backends/wincred"
 )
 
-// New returns Windows Credential Manager. It connects lazily: nothing is
-// contacted before the first call. The reason is empty: Windows always has one.
-func New(opts backends.Options) (backends.Keyring, string) {
-	return wincred.New(opts), ""
+var keyrings = []Opener{credentialManager}
+
+// credentialManager is Windows Credential Manager, which every Windows has.
+func credentialManager(opts backends.Options) (backends.Keyring, error) {
+	return wincred.New(opts), nil
 }

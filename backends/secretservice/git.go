@@ -180,6 +180,7 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, oth
 			if it.Attributes[attrSchema] == gitSchema {
 				ours = append(ours, c)
 			} else {
+				c.Foreign = true
 				others = append(others, c)
 			}
 		}
@@ -193,22 +194,25 @@ func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backend
 	return append(ours, others...), err
 }
 
-// GitStore implements backends.GitKeyring. It writes c's item, updating in place
-// the one with exactly these attributes, then deletes the other org.git.Password
-// items that c's identity matches (such as the item of the other kind, or one with
-// a path when c has none).
+// GitStore implements backends.GitKeyring.
+func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error {
+	return backends.StoreGit(ctx, k, c)
+}
+
+// GitPut implements backends.GitLayout. It writes c's item, updating in place
+// the one with exactly these attributes.
 //
 // The service's CreateItem(replace=true), which libsecret uses too, overwrites an
 // item whose attributes merely include the new ones. That is git's rule for a path
 // or a user the new credential lacks, but not for a port (the host differs): such
 // an item, if it is the one overwritten, is written back as it was.
-func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error {
+func (k *Keyring) GitPut(ctx context.Context, c backends.GitCredential) (string, error) {
 	attrs := gitItemAttrs(&c)
 	q := c.Query()
 	// What CreateItem could overwrite that git's rule keeps.
 	supers, err := k.SearchItems(ctx, attrs)
 	if err != nil {
-		return err
+		return "", err
 	}
 	keep := map[ItemPath]*Item{}
 	for _, p := range supers {
@@ -217,7 +221,7 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 			continue
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 		if o, ok := parseGitItem(it); !ok || !q.Matches(&o) {
 			keep[p] = it
@@ -225,27 +229,14 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 	}
 	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, c.Secret())
 	if err != nil {
-		return err
+		return "", err
 	}
 	if old, ok := keep[path]; ok {
 		if _, err := k.StoreItem(ctx, old.Label, old.Attributes, old.Secret); err != nil {
-			return err
+			return "", err
 		}
 	}
-	same, _, err := k.gitSearch(ctx, q)
-	if err != nil {
-		return err
-	}
-	for i := range same {
-		o := &same[i]
-		if ItemPath(o.ID) == path || !q.Matches(o) {
-			continue
-		}
-		if err := k.DeleteItem(ctx, ItemPath(o.ID)); err != nil && !errors.Is(err, backends.ErrNotFound) {
-			return err
-		}
-	}
-	return nil
+	return string(path), nil
 }
 
 // GitDelete implements backends.GitKeyring.

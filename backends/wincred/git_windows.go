@@ -153,9 +153,15 @@ func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backend
 
 // GitStore implements backends.GitKeyring.
 func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error {
-	ctx, cancel, err := k.begin(ctx)
+	return backends.StoreGit(ctx, k, c)
+}
+
+// GitPut implements backends.GitLayout: the target names the identity and the
+// kind, so a write replaces the credential of that identity and kind.
+func (k *Keyring) GitPut(ctx context.Context, c backends.GitCredential) (string, error) {
+	_, cancel, err := k.begin(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer cancel()
 	secret := c.Password
@@ -167,11 +173,11 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 	}
 	blob := encodeUTF16LE(secret)
 	if len(blob) > maxBlob {
-		return &backends.TooLongError{What: "git credential", Len: len(blob), Limit: maxBlob}
+		return "", &backends.TooLongError{What: "git credential", Len: len(blob), Limit: maxBlob}
 	}
 	target := gitTarget(&c)
 	if n := utf16Len(target); n > maxGitTarget {
-		return &backends.TooLongError{What: "target name", Len: n, Limit: maxGitTarget}
+		return "", &backends.TooLongError{What: "target name", Len: n, Limit: maxGitTarget}
 	}
 	g := wc.NewGenericCredential(target)
 	g.UserName = c.Username
@@ -182,24 +188,9 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 		g.Attributes = []wc.CredentialAttribute{{Keyword: gitExpiryAttr, Value: encodeUTF16LE(strconv.FormatInt(c.Expiry, 10))}}
 	}
 	if err := g.Write(); err != nil {
-		return mapErr(err)
+		return "", mapErr(err)
 	}
-	// What else this identity replaces, as git-credential-store does.
-	all, err := k.gitList(ctx)
-	if err != nil {
-		return err
-	}
-	q := c.Query()
-	for i := range all {
-		o := &all[i]
-		if o.ID == target || !q.Matches(o) {
-			continue
-		}
-		if err := mapErr(wc.NewGenericCredential(o.ID).Delete()); err != nil && !errors.Is(err, errNoCred) {
-			return err
-		}
-	}
-	return nil
+	return target, nil
 }
 
 // GitDelete implements backends.GitKeyring.

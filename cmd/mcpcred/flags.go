@@ -7,32 +7,45 @@ import (
 	"time"
 )
 
-// flagSpec describes one flag: its environment variable and whether it takes a value.
+// flagSpec describes one flag: its value's placeholder in help ("" for a
+// switch), its environment variable, its default and a one-line help text.
 type flagSpec struct {
-	env    string
-	isBool bool
-	def    string
+	name string
+	arg  string // "" for a switch (true/false)
+	env  string
+	def  string
+	help string
 }
 
-var flagSpecs = map[string]flagSpec{
-	"store":         {env: "MCPCRED_STORE", def: "auto"},
-	"profile":       {env: "MCPCRED_PROFILE", def: "default"},
-	"home":          {env: "MCPCRED_HOME"},
-	"timeout":       {env: "MCPCRED_TIMEOUT", def: "3s"},
-	"format":        {env: "MCPCRED_FORMAT", def: "kv"},
-	"min-ttl":       {env: "MCPCRED_MIN_TTL", def: "60s"},
-	"no-refresh":    {env: "MCPCRED_NO_REFRESH", isBool: true},
-	"url":           {},
-	"server":        {},
-	"force-refresh": {isBool: true},
-	"client-id":     {},
-	"scope":         {},
-	"no-browser":    {isBool: true},
-	// login: a pre-registered client's secret, never on the command line ("-" is
-	// stdin), and how long to wait for the browser.
-	"client-secret-file": {},
-	"login-timeout":      {env: "MCPCRED_LOGIN_TIMEOUT", def: "5m"},
-	"help":               {isBool: true},
+// flagSpecs are every flag mcpcred knows. Which verb takes which is the verb
+// table's (verbs.go); a flag known here but not taken by the verb is refused.
+var flagSpecs = []flagSpec{
+	{name: "store", arg: "auto|file|keyring", env: "MCPCRED_STORE", def: "auto", help: "where records live"},
+	{name: "profile", arg: "default|codex", env: "MCPCRED_PROFILE", def: "default", help: "codex: share Codex's keyring items and files"},
+	{name: "home", arg: "DIR", env: "MCPCRED_HOME", help: "where the file store and locks live"},
+	{name: "timeout", arg: "DUR", env: "MCPCRED_TIMEOUT", def: "3s", help: "longest keyring or lock wait"},
+	{name: "format", arg: "kv|json", env: "MCPCRED_FORMAT", def: "kv", help: "wire format of the request and response"},
+	{name: "min-ttl", arg: "DUR", env: "MCPCRED_MIN_TTL", def: "60s", help: "refresh a token expiring within it"},
+	{name: "no-refresh", env: "MCPCRED_NO_REFRESH", help: "never refresh on read"},
+	{name: "url", arg: "URL", help: "the MCP server's URL"},
+	{name: "server", arg: "NAME", help: "the server name the record is kept under"},
+	{name: "force-refresh", help: "refresh the token whatever its expiry"},
+	{name: "client-id", arg: "ID", help: "a pre-registered client instead of dynamic registration"},
+	// A pre-registered client's secret is never on the command line ("-" is stdin).
+	{name: "client-secret-file", arg: "FILE|-", help: "read that client's secret from FILE, or stdin"},
+	{name: "scope", arg: "S", help: "the scope to ask for"},
+	{name: "no-browser", help: "print the authorization URL instead of opening a browser"},
+	{name: "login-timeout", arg: "DUR", env: "MCPCRED_LOGIN_TIMEOUT", def: "5m", help: "how long to wait for the browser"},
+	{name: "help", help: "print the usage"},
+}
+
+func lookupFlag(name string) (flagSpec, bool) {
+	for _, f := range flagSpecs {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return flagSpec{}, false
 }
 
 // invocation is a parsed command line: the flags given (on the line or through
@@ -74,16 +87,16 @@ func parseArgs(args []string, getenv func(string) string) (*invocation, error) {
 		if name == "h" {
 			name = "help"
 		}
-		spec, ok := flagSpecs[name]
+		spec, ok := lookupFlag(name)
 		if !ok {
 			return nil, usagef("unknown flag --%s: see 'mcpcred help'", name)
 		}
 		switch {
-		case spec.isBool && hasValue:
+		case spec.arg == "" && hasValue:
 			if _, err := strconv.ParseBool(value); err != nil {
 				return nil, usagef("--%s takes true or false, not %q", name, value)
 			}
-		case spec.isBool:
+		case spec.arg == "":
 			value = "true"
 		case !hasValue:
 			if i+1 >= len(args) {
@@ -94,10 +107,10 @@ func parseArgs(args []string, getenv func(string) string) (*invocation, error) {
 		}
 		inv.flags[name] = value
 	}
-	for name, spec := range flagSpecs {
+	for _, spec := range flagSpecs {
 		if spec.env != "" {
 			if v := getenv(spec.env); v != "" {
-				inv.env[name] = v
+				inv.env[spec.name] = v
 			}
 		}
 	}
@@ -112,7 +125,8 @@ func (inv *invocation) get(name string) string {
 	if v, ok := inv.env[name]; ok {
 		return v
 	}
-	return flagSpecs[name].def
+	spec, _ := lookupFlag(name)
+	return spec.def
 }
 
 func (inv *invocation) bool(name string) bool {

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -18,38 +16,41 @@ import (
 	"github.com/mcpcred/mcpcred/helper/oauth"
 )
 
-// revokeTimeout bounds logout's token revocation, which is best effort.
-const revokeTimeout = 10 * time.Second
-
-// runAuth runs login or logout and returns the exit status.
-func runAuth(verb string, rest []string, inv *invocation, getenv func(string) string, stdin io.Reader, stderr io.Writer) int {
-	say := func(format string, args ...any) {
-		fmt.Fprintf(stderr, "mcpcred: "+format+"\n", args...)
-	}
-	fail := func(code int, err error) int {
-		say("%s", oneLine(err.Error()))
-		return code
-	}
-	serverURL := inv.get("url")
+// serverURL is the MCP server's URL a login or logout names, as its one
+// argument or --url.
+func (c *call) serverURL() (string, error) {
+	verb, serverURL := c.verb.name, c.inv.get("url")
 	switch {
-	case len(rest) == 1 && serverURL == "":
-		serverURL = rest[0]
-	case len(rest) > 1 || (len(rest) == 1 && serverURL != ""):
-		return fail(exitBadCall, usagef("%s takes one URL, the MCP server's: mcpcred %s URL", verb, verb))
+	case len(c.args) == 1 && serverURL == "":
+		serverURL = c.args[0]
+	case len(c.args) > 1 || (len(c.args) == 1 && serverURL != ""):
+		return "", usagef("%s takes one URL, the MCP server's: mcpcred %s URL", verb, verb)
 	case serverURL == "":
-		return fail(exitBadCall, usagef("%s needs the MCP server's URL: mcpcred %s URL", verb, verb))
+		return "", usagef("%s needs the MCP server's URL: mcpcred %s URL", verb, verb)
 	}
 	if _, err := oauth.CheckURL("the MCP server URL", serverURL); err != nil {
+		return "", err
+	}
+	return serverURL, nil
+}
+
+// say writes one progress line on stderr.
+func (c *call) say(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "mcpcred: "+format+"\n", args...)
+}
+
+// runLoginFlow logs in to an MCP server and stores the record (docs/login.md).
+func runLoginFlow(c *call) int {
+	inv, stdin, say, fail := c.inv, c.stdin, c.say, c.fail
+	serverURL, err := c.serverURL()
+	if err != nil {
 		return fail(exitBadCall, err)
 	}
-	h, err := newHelper(inv, getenv, stderr)
+	h, err := c.helper(c.stderr)
 	if err != nil {
 		return fail(exitBadCall, err)
 	}
 	defer h.Close()
-	if verb == "logout" {
-		return runLogout(inv, h, serverURL, say, fail)
-	}
 
 	timeout, err := inv.duration("login-timeout")
 	if err != nil {
@@ -73,14 +74,9 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	}
 
 	ctx := context.Background()
-	name := inv.get("server")
-	if name == "" {
-		if name, err = storedName(ctx, h, serverURL); err != nil {
-			return fail(exitBadCall, err)
-		}
-	}
-	if name == "" {
-		name = defaultServerName(serverURL)
+	name, err := h.LoginName(ctx, serverURL, inv.get("server"), true)
+	if err != nil {
+		return fail(exitBadCall, err)
 	}
 	var prev *oauth.ClientInfo
 	if clientID == "" {
@@ -104,7 +100,7 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
 		Version:      version(),
 		Save: func(ctx context.Context, r *oauth.Result) (string, error) {
-			return saveLogin(ctx, h, name, serverURL, r)
+			return h.SaveLogin(ctx, name, serverURL, r)
 		},
 	}
 	switch ok, why := oauth.BrowserAvailable(); {
@@ -135,45 +131,23 @@ func runAuth(verb string, rest []string, inv *invocation, getenv func(string) st
 	return exitOK
 }
 
-// saveLogin stores the whole record of a login under (name, serverURL).
-func saveLogin(ctx context.Context, h *helper.Helper, name, serverURL string, r *oauth.Result) (string, error) {
-	t := &helper.Token{
-		ServerName:    name,
-		URL:           serverURL,
-		Issuer:        r.Client.Issuer,
-		ClientID:      r.Client.ClientID,
-		ClientSecret:  r.Client.ClientSecret,
-		TokenType:     r.Tokens.TokenType,
-		AccessToken:   r.Tokens.AccessToken,
-		RefreshToken:  r.Tokens.RefreshToken,
-		Expiry:        r.Tokens.Expiry.Truncate(time.Millisecond),
-		Scope:         r.Scope,
-		TokenEndpoint: r.Server.TokenEndpoint,
-		Resource:      r.Resource.Metadata.Resource,
-	}
-	if t.TokenType == "" {
-		t.TokenType = "Bearer"
-	}
-	where, err := h.SaveToken(ctx, t)
-	if err != nil {
-		return "", err
-	}
-	if where == helper.InFile {
-		return "the file " + h.Tokens.Path(), nil
-	}
-	return fmt.Sprintf("the keyring (service %q)", h.Service), nil
-}
-
 // runLogout erases the record of serverURL, revoking its tokens first where the
 // authorization server offers revocation (RFC 7009; best effort, bounded).
-func runLogout(inv *invocation, h *helper.Helper, serverURL string, say func(string, ...any), fail func(int, error) int) int {
+func runLogout(c *call) int {
+	say, fail := c.say, c.fail
+	serverURL, err := c.serverURL()
+	if err != nil {
+		return fail(exitBadCall, err)
+	}
+	h, err := c.helper(c.stderr)
+	if err != nil {
+		return fail(exitBadCall, err)
+	}
+	defer h.Close()
 	ctx := context.Background()
-	name := inv.get("server")
-	if name == "" {
-		var err error
-		if name, err = storedName(ctx, h, serverURL); err != nil {
-			return fail(exitBadCall, err)
-		}
+	name, err := h.LoginName(ctx, serverURL, c.inv.get("server"), false)
+	if err != nil {
+		return fail(exitBadCall, err)
 	}
 	if name == "" {
 		say("no token is stored for %s: nothing to do", serverURL)
@@ -183,9 +157,7 @@ func runLogout(inv *invocation, h *helper.Helper, serverURL string, say func(str
 	if err != nil {
 		say("the stored record could not be read (%s): erasing it without revoking", oneLine(err.Error()))
 	}
-	if t != nil && t.Issuer != "" && (t.RefreshToken != "" || t.AccessToken != "") {
-		revoke(ctx, t, say)
-	}
+	helper.Revoke(ctx, t, say)
 	removed, err := h.DeleteToken(ctx, name, serverURL)
 	if err != nil {
 		return fail(exitFailed, fmt.Errorf("logout failed: %v", err))
@@ -196,50 +168,6 @@ func runLogout(inv *invocation, h *helper.Helper, serverURL string, say func(str
 	}
 	say("logged out of %s: the record of server %q is erased", serverURL, name)
 	return exitOK
-}
-
-// revoke revokes the refresh token, then the access token, when the issuer's
-// metadata lists a revocation endpoint. Failures are reported, not fatal.
-func revoke(ctx context.Context, t *helper.Token, say func(string, ...any)) {
-	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
-	defer cancel()
-	c := &http.Client{Timeout: revokeTimeout}
-	md, err := oauth.FetchServerMetadata(ctx, c, t.Issuer)
-	if err != nil {
-		say("not revoking the tokens: %s", oneLine(err.Error()))
-		return
-	}
-	if md.RevocationEndpoint == "" {
-		say("%s offers no token revocation: the tokens are only erased here", t.Issuer)
-		return
-	}
-	var failed []string
-	for _, tok := range []struct{ value, hint string }{{t.RefreshToken, "refresh_token"}, {t.AccessToken, "access_token"}} {
-		if tok.value == "" {
-			continue
-		}
-		if err := oauth.Revoke(ctx, c, md.RevocationEndpoint, t.ClientID, t.ClientSecret, tok.value, tok.hint); err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %s", strings.ReplaceAll(tok.hint, "_", " "), oneLine(err.Error())))
-		}
-	}
-	if len(failed) > 0 {
-		say("revocation at %s failed (%s): the tokens are erased here anyway", md.RevocationEndpoint, strings.Join(failed, "; "))
-		return
-	}
-	say("revoked the tokens at %s", t.Issuer)
-}
-
-// storedName is the server name of the one record stored for serverURL: "" when
-// there is none, an error (usage) when there are several.
-func storedName(ctx context.Context, h *helper.Helper, serverURL string) (string, error) {
-	names, _ := h.ServerNames(ctx, serverURL) // what cannot be listed is not this verb's business
-	switch len(names) {
-	case 0:
-		return "", nil
-	case 1:
-		return names[0], nil
-	}
-	return "", usagef("several records are stored for %s (servers %s): pass --server NAME", serverURL, strings.Join(names, ", "))
 }
 
 // readSecret reads a client secret from a file, or from stdin for "-": the first
@@ -267,55 +195,4 @@ func readSecret(path string, stdin io.Reader) (string, error) {
 		return "", usagef("the client secret holds a NUL")
 	}
 	return s, nil
-}
-
-// defaultServerName derives a readable server name from the URL's host, for
-// records stored without --server: the host's most specific label that is not a
-// generic one (mcp, api, www, ...) nor the top-level domain, so mcp.linear.app is
-// "linear" and api.githubcopilot.com is "githubcopilot"; an IP address or a
-// one-label host keeps its port: "localhost-8080" (any loopback address too),
-// "10-0-0-5-3000".
-// Only letters, digits, '-' and '_' remain, as Codex's server names allow.
-func defaultServerName(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "mcp"
-	}
-	host := strings.ToLower(u.Hostname())
-	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
-	var name string
-	if ip := net.ParseIP(host); ip != nil || len(labels) < 2 {
-		name = host
-		if ip != nil && ip.IsLoopback() {
-			name = "localhost"
-		}
-		if p := u.Port(); p != "" {
-			name += "-" + p
-		}
-	} else {
-		generic := map[string]bool{"mcp": true, "api": true, "www": true, "app": true, "server": true, "remote": true, "gateway": true}
-		rest := labels[:len(labels)-1]
-		name = rest[len(rest)-1]
-		for _, l := range rest {
-			if !generic[l] {
-				name = l
-				break
-			}
-		}
-	}
-	var b strings.Builder
-	for _, c := range name {
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
-			b.WriteRune(c)
-		case c >= 'A' && c <= 'Z':
-			b.WriteRune(c + 'a' - 'A')
-		default:
-			b.WriteByte('-')
-		}
-	}
-	if s := strings.Trim(b.String(), "-"); s != "" {
-		return s
-	}
-	return "mcp"
 }

@@ -23,12 +23,14 @@ import (
 	"github.com/mcpcred/mcpcred/helper"
 )
 
-// Faulty wraps a Keyring with per-account error injection and a write counter.
+// Faulty wraps a Keyring with per-account error injection and read and write
+// counters.
 type Faulty struct {
 	backends.Keyring
 	mu     sync.Mutex
 	errs   map[string]error
 	writes int
+	reads  int
 }
 
 // SetError makes every call on account fail with err (nil clears it).
@@ -54,11 +56,21 @@ func (f *Faulty) Writes() int {
 	return f.writes
 }
 
+// Reads counts Get calls that reached the wrapped keyring.
+func (f *Faulty) Reads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
+}
+
 // Get implements backends.Keyring.
 func (f *Faulty) Get(ctx context.Context, service, account string) ([]byte, error) {
 	if err := f.fault(account); err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	f.reads++
+	f.mu.Unlock()
 	return f.Keyring.Get(ctx, service, account)
 }
 

@@ -1,6 +1,6 @@
 //go:build windows
 
-package file
+package lockfile
 
 import (
 	"errors"
@@ -30,3 +30,6 @@ func unlockFile(f *os.File) error {
 	var ol windows.Overlapped
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, ^uint32(0), ^uint32(0), &ol)
 }
+
+// oNoFollow: the lock file is opened plainly on Windows.
+const oNoFollow = 0

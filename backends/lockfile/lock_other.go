@@ -1,6 +1,6 @@
 //go:build !(darwin || dragonfly || freebsd || linux || netbsd || openbsd || solaris || windows)
 
-package file
+package lockfile
 
 import (
 	"errors"
@@ -16,3 +16,5 @@ func tryLock(*os.File) (bool, error) {
 }
 
 func unlockFile(*os.File) error { return nil }
+
+const oNoFollow = 0

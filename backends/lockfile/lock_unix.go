@@ -1,10 +1,11 @@
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd || solaris
 
-package file
+package lockfile
 
 import (
 	"errors"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,3 +31,5 @@ func tryLock(f *os.File) (bool, error) {
 func unlockFile(f *os.File) error {
 	return unix.Flock(int(f.Fd()), unix.LOCK_UN)
 }
+
+const oNoFollow = syscall.O_NOFOLLOW

@@ -1,0 +1,191 @@
+package helper
+
+// The store model. A recordStore is one place records live, the OS keyring or
+// the file, and knows only its own layout of each record kind. A storeSet is the
+// stores of one mode; its four rules (read, write, erase, list) are the only
+// code that knows the modes: the keyring-to-file fallback, the migration of a
+// file copy once the keyring holds the record, and erase's error rules, for MCP
+// tokens and git credentials alike (docs/protocol.md, "Stores and modes").
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mcpcred/mcpcred/backends"
+)
+
+// recordStore is one place records live. It has no policy: every method acts on
+// this store alone, honours ctx's deadline, and returns errors that name no
+// secret. A token absent is (nil, nil); a git search returns what matches q.
+type recordStore interface {
+	where() string // InKeyring or InFile: what list prints
+
+	loadToken(ctx context.Context, key string) (*Token, error)
+	// putToken stores t, writing nothing when the store holds t already; with
+	// changed the caller knows it does not, and the store writes without looking.
+	putToken(ctx context.Context, t *Token, changed bool) error
+	// deleteToken removes the record stored under key, reporting whether there
+	// was one.
+	deleteToken(ctx context.Context, key string) (bool, error)
+	// tokenKeys are the store keys of the tokens stored, without reading them.
+	tokenKeys(ctx context.Context) ([]string, error)
+	// tokens are every token stored, sorted by store key.
+	tokens(ctx context.Context) ([]*Token, error)
+
+	gitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error)
+	gitPut(ctx context.Context, c backends.GitCredential) error
+	// gitDelete removes one credential gitSearch returned; one already gone is
+	// an error matching backends.ErrNotFound.
+	gitDelete(ctx context.Context, c backends.GitCredential) error
+}
+
+// recordKind is what the rules need to know of a record kind: the words of its
+// messages, and whether Codex's rules for MCP tokens apply.
+type recordKind struct {
+	noun     string // "the token"
+	nouns    string // "the token", "git credentials": what a read or an erase looks for
+	erase    string // "delete", "erase"
+	list     string // "failed to list the keyring"
+	listSays string // the notice when the keyring cannot be listed in auto mode; "" says nothing
+	file     string // the file's path, for notices
+	// quietUnavailable: an unusable keyring is not noticed in list, because the
+	// listing before (tokens, then git credentials) said it already.
+	quietUnavailable bool
+	// codex: the file-mode erase asks the keyring too, and the keyring mode's
+	// write and erase also remove the file's copy (Codex's MCP OAuth rules). Git's
+	// own helpers use only the store they are told to.
+	codex bool
+}
+
+// storeSet is the stores of one mode, chosen when it is built.
+type storeSet struct {
+	mode    Mode
+	keyring recordStore // the primary store of auto mode
+	file    recordStore // auto mode's fallback
+	notices io.Writer
+}
+
+// stores builds the store set of h's mode.
+func (h *Helper) stores() *storeSet {
+	return &storeSet{
+		mode:    h.Mode,
+		keyring: h.keyring(),
+		file:    &fileStore{tokenFile: h.Tokens, gitFile: h.gitFile(), now: h.now},
+		notices: h.Notices,
+	}
+}
+
+func (s *storeSet) notice(format string, args ...any) {
+	if s.notices != nil {
+		fmt.Fprintf(s.notices, "mcpcred: "+format+"\n", args...)
+	}
+}
+
+// read runs find against the stores the mode reads, in order, until one finds,
+// and says where it found. Auto reads the file when the keyring misses or fails.
+func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Context, recordStore) (bool, error)) (string, error) {
+	switch s.mode {
+	case File:
+		_, err := find(ctx, s.file)
+		return InFile, err
+	case Keyring:
+		if _, err := find(ctx, s.keyring); err != nil {
+			return "", fmt.Errorf("failed to read %s from the keyring: %w", k.nouns, err)
+		}
+		return InKeyring, nil
+	}
+	found, kerr := find(ctx, s.keyring)
+	if kerr == nil && found {
+		return InKeyring, nil
+	}
+	if _, err := find(ctx, s.file); err != nil {
+		if kerr != nil {
+			return "", fmt.Errorf("failed to read %s from the keyring (%v) and from the file: %w", k.nouns, kerr, err)
+		}
+		return "", err
+	}
+	return InFile, nil
+}
+
+// write runs put against the store the mode writes and says where the record
+// went. Auto falls back to the file, saying so each time. Once the keyring holds
+// the record, dropCopy removes the file's copy (auto; keyring mode too for
+// tokens).
+func (s *storeSet) write(ctx context.Context, k recordKind, put, dropCopy func(context.Context, recordStore) error) (string, error) {
+	if s.mode == File {
+		return InFile, put(ctx, s.file)
+	}
+	kerr := put(ctx, s.keyring)
+	switch {
+	case kerr == nil:
+		if s.mode == Auto || k.codex {
+			if err := dropCopy(ctx, s.file); err != nil {
+				s.notice("stored in the keyring, but the old copy in %s could not be removed: %s", k.file, oneLine(err))
+			}
+		}
+		return InKeyring, nil
+	case s.mode == Keyring:
+		return "", fmt.Errorf("failed to write %s to the keyring: %w", k.noun, kerr)
+	}
+	s.notice("%s; stored in the plaintext file %s", keyringFailure(kerr), k.file)
+	if err := put(ctx, s.file); err != nil {
+		return "", fmt.Errorf("failed to write %s to the keyring (%s) and to the file: %w", k.noun, oneLine(kerr), err)
+	}
+	return InFile, nil
+}
+
+// erase runs del against the stores the mode erases: the keyring first, whose
+// error fails auto and keyring modes before the file is touched. A machine with
+// no keyring at all, or one that cannot be reached, holds nothing there, so in
+// auto mode that is not an error and the file copy is still erased (unlike
+// Codex, openai/codex#25002); a locked keyring still fails, since its item would
+// survive. For tokens file mode asks the keyring too, ignoring its errors.
+func (s *storeSet) erase(ctx context.Context, k recordKind, del func(context.Context, recordStore) error) error {
+	if s.mode != File || k.codex {
+		err := del(ctx, s.keyring)
+		switch {
+		case err == nil:
+		case s.mode == File:
+		case s.mode == Auto && errors.Is(err, backends.ErrUnavailable) && !errors.Is(err, backends.ErrLocked):
+		default:
+			return fmt.Errorf("failed to %s %s from the keyring: %w", k.erase, k.nouns, err)
+		}
+	}
+	if s.mode == Keyring && !k.codex {
+		return nil
+	}
+	return del(ctx, s.file)
+}
+
+// list runs each against the stores the mode reads. In auto mode a keyring that
+// cannot be listed is skipped, with k.listSays unless there is no keyring at all.
+func (s *storeSet) list(ctx context.Context, k recordKind, each func(context.Context, recordStore) error) error {
+	if s.mode != File {
+		err := each(ctx, s.keyring)
+		switch {
+		case err == nil:
+		case s.mode == Keyring:
+			return fmt.Errorf("%s: %w", k.list, err)
+		case errors.Is(err, backends.ErrNoKeyring), k.listSays == "",
+			k.quietUnavailable && errors.Is(err, backends.ErrUnavailable):
+		default:
+			s.notice("%s: %s", k.listSays, oneLine(err))
+		}
+	}
+	if s.mode == Keyring {
+		return nil
+	}
+	return each(ctx, s.file)
+}
+
+// keyring is h's keyring as a record store. A Helper without a keyring uses
+// backends.None, which fails every call with the reason.
+func (h *Helper) keyring() *keyringStore {
+	kr := h.Keyring
+	if kr == nil {
+		kr = backends.None{Reason: h.NoKeyring}
+	}
+	return newKeyringStore(kr, h.Service, h.Timeout, h.now)
+}
