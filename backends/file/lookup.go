@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"unicode/utf8"
 )
 
 // readChunk bounds the bytes a Lookup holds at once, beyond the entry it returns:
@@ -178,10 +179,12 @@ type member struct {
 	spaced           bool // whitespace outside strings somewhere in the member
 }
 
-// keyIs reports whether the member's key decodes to key.
+// keyIs reports whether the member's key decodes to key. A key holding invalid
+// UTF-8 is decoded as encoding/json decodes it (each bad byte becomes U+FFFD), so
+// that Lookup agrees with Read and Update on which member a key names.
 func (m *member) keyIs(data []byte, key string) bool {
 	k := data[m.keyStart+1 : m.keyEnd-1]
-	if !m.escaped {
+	if !m.escaped && utf8.Valid(k) {
 		return string(k) == key
 	}
 	var s string
