@@ -73,6 +73,8 @@ type Helper struct {
 	NoRefresh  bool
 	HTTPClient *http.Client
 	LoginArgs  string
+
+	memo *keyringMemo // keyringMemo
 }
 
 func (h *Helper) now() time.Time {
@@ -109,10 +111,11 @@ func (h *Helper) tokenKind() recordKind {
 // where it was found. A token that is absent everywhere is (nil, "", nil).
 func (h *Helper) LoadToken(ctx context.Context, serverName, url string) (*Token, string, error) {
 	key := StoreKey(serverName, url)
-	var t *Token
-	where, err := h.stores().read(ctx, h.tokenKind(), func(ctx context.Context, s recordStore) (found bool, err error) {
-		t, err = s.loadToken(ctx, key)
-		return t != nil, err
+	t, where, err := read(ctx, h.stores(), h.tokenKind(), func(ctx context.Context, s recordStore) (*Token, bool, error) {
+		t, err := s.loadToken(ctx, key)
+		return t, t != nil, err
+	}, func(file, keyring *Token) bool {
+		return !file.Expiry.IsZero() && file.Expiry.Before(keyring.Expiry)
 	})
 	if err != nil {
 		return nil, "", err
