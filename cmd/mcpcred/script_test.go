@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +40,7 @@ func TestScript(t *testing.T) {
 			"perm":    checkPerm,
 			"nonl":    copyNoNewline,
 			"bytes":   writeBytes,
+			"hangbus": hangBus,
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -102,4 +105,32 @@ func writeBytes(ts *testscript.TestScript, neg bool, args []string) {
 		b.WriteString(strings.Repeat(piece, n))
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o600))
+}
+
+// hangBus listens on a Unix socket for the rest of the script, accepting every
+// connection and never answering: a D-Bus that hangs. "hangbus SOCKET".
+func hangBus(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: hangbus SOCKET")
+	}
+	l, err := net.Listen("unix", ts.MkAbs(args[0]))
+	ts.Check(err)
+	conns := make(chan net.Conn, 64)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				close(conns)
+				return
+			}
+			conns <- c
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	ts.Defer(func() {
+		l.Close()
+		for c := range conns {
+			c.Close()
+		}
+	})
 }
