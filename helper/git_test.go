@@ -170,6 +170,24 @@ func TestGitAutoReadsKeyringBeforeFile(t *testing.T) {
 	}
 }
 
+// A credential the file got while the keyring could not be used is newer than
+// the keyring's copy of the same credential, unless the expiries say otherwise.
+func TestGitAutoFileCopyIsNewer(t *testing.T) {
+	kr := &memGit{Keyring: memory.New()}
+	h, _ := newGitHelper(t, Auto, kr)
+	hf, _ := newGitHelper(t, File, nil)
+	hf.Tokens = h.Tokens
+	mustServe(t, h, "store", "protocol=https\nhost=example.com\nusername=alice\npassword=keyring-pw\npassword_expiry_utc=4000000000\n")
+	mustServe(t, hf, "store", "protocol=https\nhost=example.com\nusername=alice\npassword=file-pw\npassword_expiry_utc=4000000001\n")
+	if got := mustServe(t, h, "get", hostGet); got != "username=alice\npassword=file-pw\npassword_expiry_utc=4000000001\n" {
+		t.Fatalf("get = %q, want the file's newer copy", got)
+	}
+	mustServe(t, hf, "store", "protocol=https\nhost=example.com\nusername=alice\npassword=stale-pw\npassword_expiry_utc=3999999999\n")
+	if got := mustServe(t, h, "get", hostGet); got != "username=alice\npassword=keyring-pw\npassword_expiry_utc=4000000000\n" {
+		t.Fatalf("get = %q, want the keyring's (the file's expires earlier)", got)
+	}
+}
+
 func TestGitAutoFallsBackWithNotice(t *testing.T) {
 	kr := &memGit{Keyring: memory.New(), err: fmt.Errorf("dbus gone: %w", backends.ErrUnavailable)}
 	h, notices := newGitHelper(t, Auto, kr)
