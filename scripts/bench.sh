@@ -87,13 +87,14 @@ done >"$work/results.tsv"
 pair -name "version / Go hello-world" -- "$mc" version ::: "$work/hello-bin" >>"$work/results.tsv"
 
 # A session bus that accepts and never answers. 20 auto gets in a row (one sample)
-# against one --timeout plus 20 file gets of the same record.
+# against one --timeout plus 20 file gets of the same record. The remembered
+# keyring failure is removed before each sample, so each pays its first timeout.
 timeout=1s
 "$bp" hangbus "$work/hung.sock" &
 hang=$!
 for _ in $(seq 50); do [ -S "$work/hung.sock" ] && break; sleep 0.1; done
 DBUS_SESSION_BUS_ADDRESS="unix:path=$work/hung.sock" "$bp" pair -name "20 auto gets, hung bus / $timeout + 20 file gets" \
-	-runs 1 -warmup 0 -batch 20 -plus "$timeout" -stdin "$work/get1" -peer-stdin "$work/get1" -- \
+	-runs 1 -warmup 0 -batch 20 -plus "$timeout" -reset "$work/home1/mcp-oauth-locks/keyring-unanswered.json" -stdin "$work/get1" -peer-stdin "$work/get1" -- \
 	"$mc" --timeout "$timeout" --home "$work/home1" get ::: "$mc" --timeout "$timeout" --store file --home "$work/home1" get \
 	>>"$work/results.tsv"
 kill "$hang"

@@ -4,7 +4,7 @@
 // need. scripts/bench.sh drives it; nothing here passes or fails on a number.
 //
 //	benchproc pair -name NAME [-runs 30] [-reps 3] [-warmup 3] [-batch 1] [-plus DUR]
-//	               [-stdin FILE] [-peer-stdin FILE] -- CMD [ARGS...] ::: PEER [ARGS...]
+//	               [-reset FILE] [-stdin FILE] [-peer-stdin FILE] -- CMD [ARGS...] ::: PEER [ARGS...]
 //
 // pair runs CMD and PEER alternately (CMD, PEER, CMD, PEER, ...), -runs samples of
 // each per repetition, and prints one tab-separated line: name, the median over the
@@ -14,7 +14,9 @@
 // number unique to the run (so that a store writes something new each time). Peak
 // RSS comes from 5 more runs of each side under GNU time (/usr/bin/time). With
 // -batch K a sample is K consecutive runs, timed together; -plus adds a constant to
-// each PEER sample (the "one --timeout" of a target).
+// each PEER sample (the "one --timeout" of a target). -reset FILE removes FILE
+// before each sample of CMD, so that state one sample leaves (mcpcred's remembered
+// keyring failure) does not make the next one cheaper.
 //
 //	benchproc hangbus SOCKET
 //
@@ -32,6 +34,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -134,6 +137,7 @@ func pair(args []string) error {
 	warmup := fs.Int("warmup", 3, "untimed runs of each side first")
 	batch := fs.Int("batch", 1, "runs per sample")
 	plus := fs.Duration("plus", 0, "added to each peer sample")
+	reset := fs.String("reset", "", "file removed before each sample of CMD")
 	stdinA := fs.String("stdin", "", "file fed to CMD (default: nothing)")
 	stdinB := fs.String("peer-stdin", "", "file fed to PEER (default: nothing)")
 	fs.Parse(args)
@@ -167,6 +171,11 @@ func pair(args []string) error {
 		a.times, b.times = nil, nil
 		for range *runs {
 			for _, s := range []*side{a, b} {
+				if *reset != "" && s == a {
+					if err := os.Remove(*reset); err != nil && !errors.Is(err, os.ErrNotExist) {
+						return err
+					}
+				}
 				d, err := s.run(*batch)
 				if err != nil {
 					return err
