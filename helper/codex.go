@@ -198,7 +198,7 @@ func (r *codexRecord) common(t *Token) error {
 	if err == nil && r.ExpiresAt != nil {
 		ms, perr := strconv.ParseInt(r.ExpiresAt.String(), 10, 64)
 		if perr != nil || ms < 0 {
-			return fmt.Errorf("expires_at %q is not a whole number of milliseconds", r.ExpiresAt.String())
+			return fmt.Errorf("expires_at is not a whole number of milliseconds")
 		}
 		if ms > 0 {
 			t.Expiry = time.UnixMilli(ms)

@@ -43,8 +43,14 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	dir := "absent"
 	if tokens.DirExists {
 		dir = fmt.Sprintf("mode %04o", tokens.DirMode)
+		if tokens.DirOwner != "" {
+			dir += ", owner " + tokens.DirOwner
+		}
 	}
 	fmt.Fprintf(w, "file directory: %s (%s)\n", filepath.Dir(tokens.Path), dir)
+	// The git credentials file lives in the token file's directory: its
+	// directory's problems are these, said once.
+	warn(w, tokens.DirProblems)
 	switch {
 	case h.Mode == File:
 		fmt.Fprintf(w, "writes go to: the file (--store file)\n")
@@ -64,7 +70,12 @@ func describeStore(w io.Writer, what string, st file.Status) {
 		state = fmt.Sprintf("mode %04o", st.Mode)
 	}
 	fmt.Fprintf(w, "%s: %s (%s)\n", what, st.Path, state)
-	for _, p := range st.Problems {
+	warn(w, st.Problems)
+}
+
+// warn writes each problem as one indented warning line.
+func warn(w io.Writer, problems []string) {
+	for _, p := range problems {
 		fmt.Fprintf(w, "  warning: %s\n", oneLine(errors.New(p)))
 	}
 }

@@ -1,8 +1,8 @@
 package helper
 
-// Git credentials: every request without server_name (spec section 4.2). The rules
-// are those of git's own helpers (research/git-credential-protocol.md, sections
-// 2-5 and 8); docs/git.md says what a user sees.
+// Git credentials: every request without server_name. The rules are those of git's
+// own helpers (matching, expiry, incomplete and ephemeral stores, erase with a
+// password); docs/git.md says what a user sees.
 
 import (
 	"cmp"

@@ -1,7 +1,7 @@
 // Package helper answers mcpcred's requests: it routes each one to the stores the
 // mode selects, with the behaviour of Codex's MCP OAuth credential module (the
 // three modes, the keyring-to-file fallback and migration, erase's error rules), and
-// holds the record model of an MCP token (spec section 4.1).
+// holds the record model of an MCP token (docs/protocol.md, MCP token records).
 //
 // A Helper is built once per process by New and answers one request: MCP tokens
 // (helper.go, token.go, codex.go), git credentials (git*.go) and refresh on read
@@ -24,7 +24,7 @@ import (
 	"github.com/mcpcred/mcpcred/backends/file"
 )
 
-// Mode is where records are read and written: spec section 6.
+// Mode is where records are read and written: docs/protocol.md, Stores and modes.
 type Mode string
 
 // The three modes of Codex's mcp_oauth_credentials_store.

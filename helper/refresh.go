@@ -1,6 +1,6 @@
 package helper
 
-// Refresh on read: spec section 7 and docs/oauth.md. `get` of an MCP token and
+// Refresh on read: docs/oauth.md. `get` of an MCP token and
 // `mcpcred headers` read through ReadToken, which refreshes a token that is about
 // to expire, at most once per credential across all processes at a time.
 

@@ -14,7 +14,7 @@ import (
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
-// Token is an MCP OAuth token record: spec section 4.1. Absent optional fields are
+// Token is an MCP OAuth token record (docs/protocol.md, MCP token records). Absent optional fields are
 // empty strings; Expiry is zero when the server gave no lifetime. Expiry keeps the
 // millisecond precision of Codex's formats, so a record Codex wrote is rewritten
 // with the same bytes.
@@ -178,7 +178,9 @@ const maxSeconds = 1 << 40
 func parseSeconds(key, v string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 || n > maxSeconds {
-		return 0, badRequest("%s must be a whole number of seconds, not %q", key, v)
+		// Never the value: a caller that put a secret on the wrong line must not
+		// find it on stderr (docs/protocol.md: errors name keys, not values).
+		return 0, badRequest("%s must be a whole number of seconds from 0 to %d", key, int64(maxSeconds))
 	}
 	return n, nil
 }

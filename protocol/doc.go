@@ -1,6 +1,6 @@
 // Package protocol is mcpcred's wire format: the request read on stdin and the
 // response written on stdout, as ordered key/value pairs in git's credential-helper
-// "kv" format (spec section 3) or as one JSON object (--format json).
+// "kv" format (docs/protocol.md, Wire format) or as one JSON object (--format json).
 //
 // # Message
 //

@@ -33,6 +33,16 @@
 //   - An Update that leaves the map empty removes the file.
 //   - Missing directories (the file's and the lock file's) are created 0700; the mode
 //     of an existing directory is left alone.
+//   - Directories someone else controls are refused (ErrUnsafeDir), as ssh
+//     refuses them for ~/.ssh: before Update or Lock writes anything, the file's
+//     (or lock file's) directory and each directory above it, up to and including
+//     the user's home directory (up to / when it is not under the home), with
+//     symlinks resolved, must be owned by the user or root and not writable by
+//     group or others; a root-owned sticky directory above it (/tmp) is allowed.
+//     The error is one line naming the directory and the chown or chmod that
+//     fixes it. A lock directory that is a symlink is refused too. Read checks
+//     nothing: reading never leaves a secret behind. (Windows: no owner or mode
+//     check; access there is the ACL of the user's profile.)
 //   - Symlinks are not followed: if the file itself is a symlink (or anything but a
 //     regular file), Read and Update fail with an error naming the path, rather than
 //     read through it or replace the link with a plain file. Directories above it may
@@ -64,6 +74,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpcred/mcpcred/backends/dirsafe"
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
@@ -111,6 +122,9 @@ func (s *Store) Read() (map[string]json.RawMessage, error) {
 // reports a change, Update writes the map (or removes the file when the map is
 // empty) before releasing the lock.
 func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool, err error)) (err error) {
+	if err := dirsafe.Check(filepath.Dir(s.path)); err != nil {
+		return err
+	}
 	unlock, err := Lock(s.lockPath, s.timeout)
 	if err != nil {
 		return err
@@ -503,7 +517,11 @@ type Status struct {
 	Mode      fs.FileMode // permission bits of the file, when it exists
 	DirExists bool
 	DirMode   fs.FileMode // permission bits of its directory, when it exists
-	Problems  []string    // what is wrong, one sentence each, or none
+	DirOwner  string      // its directory's owner ("uid 1000 (alice)"), where the OS has owners
+	Problems  []string    // what is wrong with the file, one sentence each, or none
+	// DirProblems is what is wrong with its directory, apart from Problems:
+	// stores that share a directory share these, and doctor says them once.
+	DirProblems []string
 }
 
 // Status reports whether the file exists and what is wrong with its type and
@@ -516,8 +534,11 @@ func (s *Store) Status() Status {
 	if fi, err := os.Stat(dir); err == nil {
 		st.DirExists = true
 		st.DirMode = fi.Mode().Perm()
-		if checkPerm && st.DirMode&0o077 != 0 {
-			st.Problems = append(st.Problems, fmt.Sprintf("directory %s has mode %04o; others can list it (0700 recommended)", dir, st.DirMode))
+		st.DirOwner = dirsafe.Owner(fi)
+		if err := dirsafe.Check(dir); err != nil {
+			st.DirProblems = append(st.DirProblems, err.Error())
+		} else if checkPerm && st.DirMode&0o077 != 0 {
+			st.DirProblems = append(st.DirProblems, fmt.Sprintf("directory %s has mode %04o; others can list it (0700 recommended)", dir, st.DirMode))
 		}
 	}
 	fi, err := os.Lstat(s.path)

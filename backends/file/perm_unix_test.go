@@ -14,8 +14,10 @@ import (
 // Modes are exact whatever the umask.
 func TestPermissionsUmask(t *testing.T) {
 	for _, mask := range []int{0o022, 0o277, 0} {
-		old := syscall.Umask(mask)
+		// The test's own directory exists first: under umask 0 t.TempDir makes
+		// it 0777, which the store rightly refuses to write under.
 		base := t.TempDir()
+		old := syscall.Umask(mask)
 		path := filepath.Join(base, "new", ".credentials.json")
 		lockPath := filepath.Join(base, "new", "mcp-oauth-locks", "file-store.lock")
 		err := New(path, lockPath, time.Second).Update(func(m map[string]json.RawMessage) (bool, error) {

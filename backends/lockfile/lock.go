@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mcpcred/mcpcred/backends/dirsafe"
 )
 
 // ErrLockTimeout is matched by the error of Lock (and Update) when another process
@@ -21,7 +23,10 @@ import (
 var ErrLockTimeout = errors.New("timed out waiting for lock")
 
 // Lock takes the exclusive lock on the lock file at path, creating the file (mode
-// 0600) and its directory (0700) if missing. It tries without blocking, then again
+// 0600) and its directory (0700, by MkdirPrivate) if missing. It refuses
+// (dirsafe.ErrUnsafeDir) a lock directory that someone else controls and one that
+// is a symlink, and opens the lock file with O_NOFOLLOW where the OS has it, so a
+// lock file is never created through a link. It tries without blocking, then again
 // with a short backoff, until timeout has passed (a timeout <= 0 means one try); then
 // it returns an error matching ErrLockTimeout that names path. unlock releases the
 // lock and closes the file; call it exactly once. The lock file is never removed.
@@ -29,8 +34,15 @@ var ErrLockTimeout = errors.New("timed out waiting for lock")
 // opens the file anew), and die with the process that holds them. Child processes
 // do not inherit them.
 func Lock(path string, timeout time.Duration) (unlock func() error, err error) {
-	if err := MkdirPrivate(filepath.Dir(path)); err != nil {
+	dir := filepath.Dir(path)
+	if err := MkdirPrivate(dir); err != nil {
+		if errors.Is(err, dirsafe.ErrUnsafeDir) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("creating lock directory: %w", err)
+	}
+	if err := dirsafe.CheckReal(dir); err != nil {
+		return nil, err
 	}
 	f, err := openLockFile(path)
 	if err != nil {
@@ -70,9 +82,23 @@ func openLockFile(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|oNoFollow, 0o600)
 }
 
-// MkdirPrivate creates dir and any missing parents with mode 0700 exactly (whatever
-// the umask); directories that exist are left alone.
+// MkdirPrivate makes dir ready to hold a secret or a lock: safe by dirsafe.Check
+// before anything is created (no directory is made under one someone else
+// controls), created with any missing parents with mode 0700 exactly (whatever
+// the umask), and safe again afterwards, since a directory found existing (made
+// by someone else meanwhile, under a sticky /tmp) is judged as it is. Directories
+// that exist are left alone.
 func MkdirPrivate(dir string) error {
+	if err := dirsafe.Check(dir); err != nil {
+		return err
+	}
+	if err := mkdirAll(dir); err != nil {
+		return err
+	}
+	return dirsafe.Check(dir)
+}
+
+func mkdirAll(dir string) error {
 	fi, err := os.Stat(dir)
 	if err == nil {
 		if !fi.IsDir() {
@@ -84,7 +110,7 @@ func MkdirPrivate(dir string) error {
 		return err
 	}
 	if parent := filepath.Dir(dir); parent != dir {
-		if err := MkdirPrivate(parent); err != nil {
+		if err := mkdirAll(parent); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,6 @@
 package main
 
-// `mcpcred login URL` and `mcpcred logout URL`: spec section 7, docs/login.md.
+// `mcpcred login URL` and `mcpcred logout URL`: docs/login.md.
 
 import (
 	"context"

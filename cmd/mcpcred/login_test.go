@@ -386,25 +386,43 @@ func TestLoginDeniedInBrowser(t *testing.T) {
 	}
 }
 
+// Anything that can reach the loopback port can send the redirect a forged
+// answer: one without this login's state gets an error page and is ignored, and
+// the real answer from the browser that follows still logs in.
 func TestLoginStateMismatch(t *testing.T) {
 	issuer := interactiveAS(t).Issuer
-	fx := mcpfixture.Start(t, mcpfixture.Options{Issuer: issuer})
+	fx := mcpfixture.Start(t, mcpfixture.Options{Issuer: issuer, ChallengeScope: "mcp:tools"})
+	br := startBrowser(t)
 	env := loginEnv(t)
-	p := startMcpcred(t, env, "", "login", fx.URL, "--no-browser")
-	q := mustQuery(t, p.authURL())
-	forged := q.Get("redirect_uri") + "?" + url.Values{"code": {"stolen"}, "state": {"forged"}, "iss": {issuer}}.Encode()
-	resp, err := http.Get(forged)
-	if err != nil {
-		t.Fatal(err)
+	p := startMcpcred(t, env, "", "login", fx.URL, "--no-browser", "--server", "forged")
+	authURL := p.authURL()
+	redirect := mustQuery(t, authURL).Get("redirect_uri")
+	for _, q := range []url.Values{
+		{"code": {"stolen"}, "state": {"forged"}, "iss": {issuer}},
+		{"code": {"stolen"}, "iss": {issuer}},
+		{"error": {"access_denied"}, "state": {"forged"}, "iss": {issuer}},
+	} {
+		resp, err := http.Get(redirect + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Login failed") || !strings.Contains(string(body), "was ignored") {
+			t.Fatalf("forged answer %v: HTTP %d\n%s", q, resp.StatusCode, body)
+		}
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "Login failed") || !strings.Contains(string(body), "state") {
-		t.Fatalf("page:\n%s", body)
+	br.navigate(authURL)
+	pg := throughConsent(t, br, issuer, "allow")
+	if !strings.Contains(pg.Text, "Login complete") {
+		t.Fatalf("mcpcred's page says:\n%s", pg.Text)
 	}
 	code, stderr := p.wait()
-	if code != 1 || !strings.Contains(stderr, "does not carry this login's state") {
+	if code != 0 || strings.Count(stderr, "mcpcred: ignored a request to the login's redirect address that does not carry this login's state; still waiting for the browser\n") != 3 {
 		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if rec := stored(t, env, "forged", fx.URL); rec["access_token"] == "" {
+		t.Fatalf("nothing stored: %v", rec)
 	}
 }
 

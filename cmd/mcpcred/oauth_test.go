@@ -519,7 +519,7 @@ func TestOAuthRefreshFailures(t *testing.T) {
 }
 
 // codexEnv is the environment Codex gives a headers helper: cleared, then a
-// whitelist (research/headers-helper.md 1.3).
+// short list of variables (HOME, PATH, USER, ...; docs/oauth.md).
 func codexEnv(home string) []string {
 	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
 	for _, k := range []string{"LANG", "LC_ALL", "LOGNAME", "SHELL", "TERM", "TMPDIR", "TZ", "USER",

@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -33,6 +37,14 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "config"))
 			env.Setenv("XDG_RUNTIME_DIR", filepath.Join(env.WorkDir, "run"))
 			env.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(env.WorkDir, "no-bus"))
+			// The user running the tests, as doctor and the directory rules name
+			// it: "uid 1000 (alice)".
+			owner := "uid " + strconv.Itoa(os.Getuid())
+			if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
+				owner += " (" + u.Username + ")"
+			}
+			env.Setenv("OWNER", owner)
+			env.Setenv("UID", strconv.Itoa(os.Getuid()))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -40,7 +52,16 @@ func TestScript(t *testing.T) {
 			"perm":    checkPerm,
 			"nonl":    copyNoNewline,
 			"bytes":   writeBytes,
+			"chown":   chownUID,
+			"server":  startServer,
+			"expand":  expandFile,
 			"hangbus": hangBus,
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Getuid() == 0 || os.Getenv("CI") != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -105,6 +126,59 @@ func writeBytes(ts *testscript.TestScript, neg bool, args []string) {
 		b.WriteString(strings.Repeat(piece, n))
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o600))
+}
+
+// chownUID gives a path to another uid, which needs root: "chown PATH UID". A
+// script that uses it starts with "[!root] skip": condition root holds for root
+// and under CI whoever runs it, so CI fails here rather than skip.
+func chownUID(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: chown PATH UID")
+	}
+	uid, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if os.Getuid() != 0 {
+		ts.Fatalf("giving a directory to another uid needs root; CI runs the scripts as root")
+	}
+	ts.Check(os.Chown(ts.MkAbs(args[0]), uid, uid))
+}
+
+// startServer starts a loopback HTTP server for the script, to play a hostile
+// or broken token endpoint or proxy: "server NAME STATUS FILE" answers every
+// request with STATUS and FILE's bytes as JSON, appends "METHOD URL" of each
+// request to $WORK/NAME.log, and sets $NAME to its URL. It stops with the script.
+func startServer(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: server NAME STATUS FILE")
+	}
+	status, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	body := ts.ReadFile(args[2])
+	logPath := ts.MkAbs(args[0] + ".log")
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err == nil {
+			fmt.Fprintf(f, "%s %s\n", r.Method, r.URL)
+			f.Close()
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
+}
+
+// expandFile replaces $NAME in a file with the script's variables, for a
+// request that names a server the script started: "expand FILE".
+func expandFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: expand FILE")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o600))
 }
 
 // hangBus listens on a Unix socket for the rest of the script, accepting every

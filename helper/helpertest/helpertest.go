@@ -128,7 +128,7 @@ func New(t *testing.T, kr backends.Keyring, mode helper.Mode) *Env {
 	return e
 }
 
-// Sample is the seed's sample_tokens: a bearer token with a refresh token, two
+// Sample is the sample record of Codex's own tests: a bearer token with a refresh token, two
 // scopes and an hour to live.
 func Sample() *helper.Token {
 	return &helper.Token{
@@ -231,7 +231,7 @@ func Run(t *testing.T, kr backends.Keyring) {
 		return got, where
 	}
 
-	// The seed's eight tests.
+	// The eight tests of Codex's credential module, as behaviours.
 	t.Run("LoadReadsFromKeyringWhenAvailable", func(t *testing.T) {
 		e := New(t, kr, helper.Keyring)
 		tok := Sample()

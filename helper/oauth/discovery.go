@@ -74,25 +74,35 @@ func refuse(format string, args ...any) error {
 	return &DiscoveryError{msg: fmt.Sprintf(format, args...)}
 }
 
-// CheckURL checks a URL that OAuth traffic will go to: absolute, http or https,
-// no fragment, and https unless the host is a loopback address or localhost (the
-// MCP specification requires https for every authorization endpoint).
+// maxURL bounds a URL a server names (an issuer, an endpoint, a metadata URL).
+const maxURL = 2048
+
+// CheckURL checks a URL that OAuth traffic will go to: at most 2048 bytes of
+// printable ASCII (RFC 3986), absolute, http or https, no fragment, and https
+// unless the host is a loopback address or localhost (SecretURLAllowed: the MCP
+// specification requires https for every authorization endpoint). A URL that
+// passed is safe to print as it is; raw in an error is quoted by ServerText.
 func CheckURL(what, raw string) (*url.URL, error) {
+	if len(raw) > maxURL {
+		return nil, refuse("%s %s is over %d bytes", what, quote(raw), maxURL)
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] <= 0x20 || raw[i] >= 0x7f {
+			return nil, refuse("%s %s holds a space, a control or a non-ASCII character", what, quote(raw))
+		}
+	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return nil, refuse("%s %q is not an absolute URL", what, raw)
+		return nil, refuse("%s %s is not an absolute URL", what, quote(raw))
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-	case "http":
-		if !IsLoopbackHost(u.Hostname()) {
-			return nil, refuse("%s %q uses plain http on a host that is not loopback: MCP authorization needs https", what, raw)
-		}
-	default:
-		return nil, refuse("%s %q is not an http or https URL", what, raw)
+	switch scheme := strings.ToLower(u.Scheme); {
+	case scheme != "http" && scheme != "https":
+		return nil, refuse("%s %s is not an http or https URL", what, quote(raw))
+	case !SecretURLAllowed(scheme, u.Hostname()):
+		return nil, refuse("%s %s uses plain http on a host that is not loopback: MCP authorization needs https", what, quote(raw))
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return nil, refuse("%s %q has a fragment (#...), which OAuth forbids", what, raw)
+		return nil, refuse("%s %s has a fragment (#...), which OAuth forbids", what, quote(raw))
 	}
 	return u, nil
 }
@@ -180,7 +190,7 @@ func probe(ctx context.Context, c *http.Client, serverURL string, res *Resource)
 	req.Header.Set("MCP-Protocol-Version", ProtocolVersion)
 	resp, err := c.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("cannot reach the MCP server: %w", err)
+		return "", fmt.Errorf("cannot reach the MCP server: %w", transportError{err})
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDocument))
 	resp.Body.Close()
@@ -211,10 +221,10 @@ func checkResourceMetadata(md *ResourceMetadata, server *url.URL, from string) e
 	}
 	ru, err := url.Parse(md.Resource)
 	if err != nil || !ru.IsAbs() {
-		return refuse("the protected resource metadata at %s names resource %q, which is not an absolute URL", from, md.Resource)
+		return refuse("the protected resource metadata at %s names resource %s, which is not an absolute URL", from, quote(md.Resource))
 	}
 	if !resourceCovers(ru, server) {
-		return refuse("the protected resource metadata at %s is for %q, not for %s: refusing it (RFC 9728 section 3.3)", from, md.Resource, server.String())
+		return refuse("the protected resource metadata at %s is for %s, not for %s: refusing it (RFC 9728 section 3.3)", from, quote(md.Resource), server.String())
 	}
 	if len(md.AuthorizationServers) == 0 {
 		return refuse("the protected resource metadata at %s lists no authorization_servers", from)
@@ -272,7 +282,7 @@ func FetchServerMetadata(ctx context.Context, c *http.Client, issuer string) (*S
 		return nil, err
 	}
 	if iu.RawQuery != "" || iu.ForceQuery {
-		return nil, refuse("the authorization server issuer %q has a query, which RFC 8414 forbids", issuer)
+		return nil, refuse("the authorization server issuer %s has a query, which RFC 8414 forbids", quote(issuer))
 	}
 	var mismatch error
 	var tried []string
@@ -288,7 +298,7 @@ func FetchServerMetadata(ctx context.Context, c *http.Client, issuer string) (*S
 		}
 		if md.Issuer != issuer {
 			if mismatch == nil {
-				mismatch = refuse("the authorization server metadata at %s says its issuer is %q, not %q: refusing it (the issuer must match exactly)", mu, md.Issuer, issuer)
+				mismatch = refuse("the authorization server metadata at %s says its issuer is %s, not %s: refusing it (the issuer must match exactly)", mu, quote(md.Issuer), quote(issuer))
 			}
 			continue
 		}
@@ -308,12 +318,12 @@ func checkServerMetadata(md *ServerMetadata, from string) error {
 	if !slices.Contains(md.CodeChallengeMethodsSupported, "S256") {
 		listed := "lists no code_challenge_methods_supported"
 		if len(md.CodeChallengeMethodsSupported) > 0 {
-			listed = fmt.Sprintf("lists code_challenge_methods_supported %q", md.CodeChallengeMethodsSupported)
+			listed = "lists code_challenge_methods_supported " + quote(strings.Join(md.CodeChallengeMethodsSupported, " "))
 		}
 		return refuse("the authorization server %s does not support PKCE with S256 (its metadata %s): MCP requires it, so mcpcred will not log in there", md.Issuer, listed)
 	}
 	if len(md.ResponseTypesSupported) > 0 && !slices.Contains(md.ResponseTypesSupported, "code") {
-		return refuse("the authorization server %s does not offer the authorization code flow (response_types_supported %q)", md.Issuer, md.ResponseTypesSupported)
+		return refuse("the authorization server %s does not offer the authorization code flow (response_types_supported %s)", md.Issuer, quote(strings.Join(md.ResponseTypesSupported, " ")))
 	}
 	for _, e := range []struct{ name, value string }{
 		{"authorization_endpoint", md.AuthorizationEndpoint},
@@ -350,12 +360,12 @@ func getJSON(ctx context.Context, c *http.Client, u string, v any) (int, error) 
 	req.Header.Set("MCP-Protocol-Version", ProtocolVersion)
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, transportError{err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	if err != nil {
-		return 0, err
+		return 0, transportError{err}
 	}
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, nil
@@ -364,7 +374,7 @@ func getJSON(ctx context.Context, c *http.Client, u string, v any) (int, error) 
 		return 0, errors.New("the document is over 1 MiB")
 	}
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
-		return 0, fmt.Errorf("not a JSON metadata document: %w", err)
+		return 0, fmt.Errorf("not a JSON metadata document: %s", ServerText(err.Error()))
 	}
 	return resp.StatusCode, nil
 }

@@ -208,7 +208,7 @@ func TestFetchServerMetadataRefusals(t *testing.T) {
 		want string
 	}{
 		{"no PKCE", func(md map[string]any) { delete(md, "code_challenge_methods_supported") }, "does not support PKCE with S256 (its metadata lists no code_challenge_methods_supported)"},
-		{"plain only", func(md map[string]any) { md["code_challenge_methods_supported"] = []string{"plain"} }, `does not support PKCE with S256 (its metadata lists code_challenge_methods_supported ["plain"])`},
+		{"plain only", func(md map[string]any) { md["code_challenge_methods_supported"] = []string{"plain"} }, `does not support PKCE with S256 (its metadata lists code_challenge_methods_supported "plain")`},
 		{"issuer mismatch", func(md map[string]any) { md["issuer"] = md["issuer"].(string) + "/" }, "the issuer must match exactly"},
 		{"no code flow", func(md map[string]any) { md["response_types_supported"] = []string{"token"} }, "does not offer the authorization code flow"},
 		{"http token endpoint", func(md map[string]any) { md["token_endpoint"] = "http://as.test/token" }, "needs https"},

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -84,8 +85,6 @@ type Result struct {
 
 // Errors a caller may want to tell apart.
 var (
-	// ErrStateMismatch: the authorization response's state is not this login's.
-	ErrStateMismatch = errors.New("the answer from the browser does not carry this login's state: refusing it (it may belong to another login, or be forged)")
 	// ErrClientRejected: the token endpoint does not know the client (invalid_client
 	// or unauthorized_client).
 	ErrClientRejected = errors.New("the authorization server rejected the client")
@@ -94,7 +93,9 @@ var (
 )
 
 // AuthorizationError is an error response on the redirect (RFC 6749 section
-// 4.1.2.1), such as the user denying consent (access_denied).
+// 4.1.2.1), such as the user denying consent (access_denied). Code and
+// Description are the redirect's parameters as sent; Error shows them through
+// ServerText.
 type AuthorizationError struct {
 	Code, Description string
 }
@@ -104,10 +105,10 @@ func (e *AuthorizationError) Error() string {
 	if e.Code == "access_denied" {
 		msg = "access was denied at the authorization server (access_denied"
 	} else {
-		msg = "the authorization server refused the login (" + e.Code
+		msg = "the authorization server refused the login (" + ServerText(e.Code)
 	}
 	if e.Description != "" {
-		msg += ": " + e.Description
+		msg += ": " + ServerText(e.Description)
 	}
 	return msg + ")"
 }
@@ -260,7 +261,7 @@ func (l *login) client(ctx context.Context, r *Result, ports []int, onCandidate 
 		l.progress("reusing the client registration stored for %s", md.Issuer)
 		return nil
 	case o.Previous != nil && o.Previous.ClientID != "" && o.Previous.Issuer != md.Issuer:
-		l.progress("this server's authorization server is now %s (it was %q): registering anew", md.Issuer, o.Previous.Issuer)
+		l.progress("this server's authorization server is now %s (it was %s): registering anew", md.Issuer, quote(o.Previous.Issuer))
 	}
 	if md.RegistrationEndpoint == "" {
 		hint := ""
@@ -343,6 +344,14 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writePage(w, http.StatusBadRequest, false, "This is mcpcred's login page, but the request is not an answer from an authorization server.")
 		return
 	}
+	// Anything that reaches the port can send a request here: one without this
+	// login's state is not the authorization server's answer, whatever else it
+	// says, and must not end the login the user is finishing in the browser.
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) != 1 {
+		cb.l.progress("ignored a request to the login's redirect address that does not carry this login's state; still waiting for the browser")
+		writePage(w, http.StatusBadRequest, false, "This answer does not carry the state of the login mcpcred is waiting for, so it was ignored (it may belong to another login, or be forged). The login in progress goes on: finish it in the tab that mcpcred opened.")
+		return
+	}
 	cb.mu.Lock()
 	if cb.finished {
 		cb.mu.Unlock()
@@ -357,7 +366,7 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writePage(w, http.StatusOK, false, "mcpcred could not log you in: "+sentence(err.Error())+" Details are in your terminal.")
 	} else {
 		r := cb.r
-		msg := fmt.Sprintf("mcpcred is logged in to %s through %s", r.Resource.Metadata.Resource, r.Client.Issuer)
+		msg := fmt.Sprintf("mcpcred is logged in to %s through %s", ServerText(r.Resource.Metadata.Resource), ServerText(r.Client.Issuer))
 		if r.StoredIn != "" {
 			msg += ", and the token is stored in " + r.StoredIn
 		}
@@ -366,17 +375,14 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	cb.done <- err
 }
 
-// finish checks the authorization response (state first, then iss, then error),
-// exchanges the code and saves the result.
+// finish checks the authorization response (iss, then error; ServeHTTP checked
+// state), exchanges the code and saves the result.
 func (cb *callback) finish(q url.Values) error {
 	l, r := cb.l, cb.r
-	if q.Get("state") != cb.state {
-		return ErrStateMismatch
-	}
 	iss, hasIss := q.Get("iss"), q.Has("iss")
 	switch {
 	case hasIss && iss != r.Server.Issuer:
-		return refuse("the answer comes from issuer %q, not from %q: refusing it (RFC 9207; a mix-up attack, or a misconfigured server)", iss, r.Server.Issuer)
+		return refuse("the answer comes from issuer %s, not from %s: refusing it (RFC 9207; a mix-up attack, or a misconfigured server)", quote(iss), quote(r.Server.Issuer))
 	case !hasIss && r.Server.AuthorizationResponseIssParameterSupported:
 		return refuse("the answer carries no iss, though %s says it always sends one: refusing it (RFC 9207)", r.Server.Issuer)
 	}
@@ -400,13 +406,11 @@ func (cb *callback) finish(q url.Values) error {
 		}
 		return fmt.Errorf("the authorization code was not accepted: %v", e)
 	}
-	if t := tok.TokenType; t != "" && !strings.EqualFold(t, "bearer") {
-		return refuse("the token endpoint issued a %q token; MCP uses bearer tokens", t)
-	}
-	if tok.AccessToken == "" || strings.ContainsAny(tok.AccessToken+tok.RefreshToken, "\r\n\x00") {
-		return refuse("the token endpoint issued an empty token, or one holding a line break or NUL")
-	}
 	r.Tokens = FromOAuth2(tok)
+	if err := CheckTokens(r.Tokens); err != nil {
+		r.Tokens = nil
+		return refuse("the token endpoint %s answered with tokens mcpcred will not keep: %v", cb.cfg.Endpoint.TokenURL, err)
+	}
 	r.Scope = r.Tokens.Scope
 	if r.Scope == "" {
 		r.Scope = r.RequestedScope

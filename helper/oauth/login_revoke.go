@@ -33,9 +33,9 @@ func Revoke(ctx context.Context, c *http.Client, endpoint, clientID, clientSecre
 	if clientSecret != "" {
 		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(clientSecret))
 	}
-	resp, err := c.Do(req)
+	resp, err := HTTPClient(c).Do(req)
 	if err != nil {
-		return err
+		return transportError{err}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -46,7 +46,7 @@ func Revoke(ctx context.Context, c *http.Client, endpoint, clientID, clientSecre
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(data, &e) == nil && e.Error != "" {
-		return fmt.Errorf("HTTP %d, %s", resp.StatusCode, e.Error)
+		return fmt.Errorf("HTTP %d, %s", resp.StatusCode, ServerText(e.Error))
 	}
 	return fmt.Errorf("HTTP %d", resp.StatusCode)
 }

@@ -10,6 +10,13 @@
 //
 // No function logs, and no error carries a token, a client secret or a response
 // body: only the endpoint, the HTTP status and the OAuth error code.
+//
+// Three rules against hostile servers are each written once here (docs/oauth.md,
+// "Hostile servers"): every request carrying a secret goes through HTTPClient,
+// whose transport sends nothing that is not https or loopback http
+// (SecretURLAllowed, ErrInsecureEndpoint); every token response passes
+// CheckTokens before anything keeps it; and every piece of server text a message
+// quotes passes ServerText (escaped, at most MaxServerText bytes).
 package oauth
 
 import (
@@ -92,10 +99,12 @@ func FromOAuth2(tok *oauth2.Token) *Tokens {
 	return t
 }
 
-// HTTPClient returns a client for token endpoint calls, based on base (nil: a
-// fresh default transport) that never follows a redirect: a POST carrying a
-// refresh token or a client secret goes to the configured endpoint or nowhere. A
-// 3xx answer is then an error like any other non-2xx.
+// HTTPClient returns the client for every request that carries a secret (token
+// exchange, refresh, revocation, registration), based on base (nil: a fresh
+// default transport). It never follows a redirect: a POST carrying a refresh
+// token or a client secret goes to the configured endpoint or nowhere, and a 3xx
+// answer is an error like any other non-2xx. And it sends nothing to a URL that
+// is neither https nor http on a loopback host (ErrInsecureEndpoint).
 func HTTPClient(base *http.Client) *http.Client {
 	c := &http.Client{}
 	if base != nil {
@@ -103,6 +112,9 @@ func HTTPClient(base *http.Client) *http.Client {
 	}
 	if c.Transport == nil {
 		c.Transport = http.DefaultTransport
+	}
+	if _, ok := c.Transport.(secretGuard); !ok {
+		c.Transport = secretGuard{base: c.Transport}
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return c
@@ -171,7 +183,11 @@ func Refresh(ctx context.Context, hc *http.Client, c TokenClient, refreshToken, 
 	if err != nil {
 		return nil, err
 	}
-	return FromOAuth2(tok), nil
+	t := FromOAuth2(tok)
+	if err := CheckTokens(t); err != nil {
+		return nil, &Error{Kind: Unavailable, Endpoint: c.TokenEndpoint, Err: err}
+	}
+	return t, nil
 }
 
 func refreshOnce(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
@@ -209,14 +225,14 @@ type Error struct {
 	Kind     Kind
 	Endpoint string
 	Status   int    // HTTP status, 0 when there was no response
-	Code     string // RFC 6749 5.2 error code, if any
+	Code     string // RFC 6749 5.2 error code, if any, as ServerText gives it
 	Err      error  // the transport or parsing error, if any
 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("token endpoint ")
-	b.WriteString(e.Endpoint)
+	b.WriteString(ServerText(e.Endpoint))
 	switch {
 	case e.Code != "":
 		fmt.Fprintf(&b, " answered %s (HTTP %d)", e.Code, e.Status)
@@ -249,8 +265,17 @@ func describe(err error) string {
 		// "cannot parse json: ..." and the like quote the body: say only what.
 		return "not a token response"
 	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "\r", " ")
+	// A transport error may quote what the server sent ("malformed HTTP
+	// response ...").
+	return ServerText(s)
 }
+
+// transportError is a failed HTTP call whose message may quote what the server
+// sent ("malformed HTTP response ..."): shown through ServerText.
+type transportError struct{ err error }
+
+func (e transportError) Error() string { return ServerText(e.err.Error()) }
+func (e transportError) Unwrap() error { return e.err }
 
 // Classify turns an error of an x/oauth2 token request to endpoint into an
 // *Error. ctx is the request's context: its deadline passing counts as
@@ -260,6 +285,12 @@ func Classify(ctx context.Context, err error, endpoint string) *Error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		e.Err = err
+		if errors.Is(err, ErrInsecureEndpoint) {
+			// Nothing was sent, and asking again will not change that: the
+			// record's endpoint must change, which a new login does.
+			e.Kind = Rejected
+			return e
+		}
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			e.Err = ctx.Err()
 		}
@@ -268,17 +299,19 @@ func Classify(ctx context.Context, err error, endpoint string) *Error {
 	if re.Response != nil {
 		e.Status = re.Response.StatusCode
 	}
-	e.Code = re.ErrorCode
-	switch {
-	case e.Code == "invalid_grant":
+	switch code := re.ErrorCode; {
+	case code == "invalid_grant":
 		e.Kind = InvalidGrant
-	case e.Code == "invalid_client" || e.Code == "unauthorized_client":
+	case code == "invalid_client" || code == "unauthorized_client":
 		e.Kind = InvalidClient
-	case e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Code == "temporarily_unavailable" || e.Code == "server_error":
+	case e.Status >= 500 || e.Status == http.StatusTooManyRequests || code == "temporarily_unavailable" || code == "server_error":
 		e.Kind = Unavailable
-	case e.Code != "":
+	case code != "":
 		e.Kind = Rejected
 	}
+	// The code is the server's text: kept only cleaned and bounded, as every
+	// message that shows it needs it.
+	e.Code = ServerText(re.ErrorCode)
 	// A non-2xx answer with no OAuth error (a proxy's page, a 404, a redirect)
 	// says nothing about the credentials: Unavailable.
 	return e

@@ -52,7 +52,9 @@ type Registration struct {
 	GrantTypes              []string `json:"grant_types,omitempty"`
 }
 
-// RegistrationError is the authorization server refusing a registration.
+// RegistrationError is the authorization server refusing a registration. Code
+// and Description are the server's text as sent; Error shows them through
+// ServerText.
 type RegistrationError struct {
 	Status      int
 	Code        string // RFC 7591 section 3.2.2 error, e.g. invalid_redirect_uri
@@ -62,10 +64,10 @@ type RegistrationError struct {
 func (e *RegistrationError) Error() string {
 	msg := fmt.Sprintf("the authorization server refused to register mcpcred as a client (HTTP %d", e.Status)
 	if e.Code != "" {
-		msg += ", " + e.Code
+		msg += ", " + ServerText(e.Code)
 	}
 	if e.Description != "" {
-		msg += ": " + e.Description
+		msg += ": " + ServerText(e.Description)
 	}
 	return msg + ")"
 }
@@ -85,9 +87,9 @@ func Register(ctx context.Context, c *http.Client, endpoint string, r *Registrat
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.Do(req)
+	resp, err := HTTPClient(c).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("client registration: %w", err)
+		return nil, fmt.Errorf("client registration: %w", transportError{err})
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument))
