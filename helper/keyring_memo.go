@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
+	"github.com/mcpcred/mcpcred/backends/dirsafe"
 	"github.com/mcpcred/mcpcred/backends/lockfile"
 )
 
@@ -52,9 +53,15 @@ func (m *keyringMemo) live() *unanswered {
 	if !m.loaded {
 		m.loaded = true
 		if data, err := os.ReadFile(m.path); err == nil {
+			// A record is honoured only from a directory the user controls, as
+			// the lock beside it is: someone else's would turn the keyring off and
+			// send secrets to the plaintext file.
 			var r unanswered
-			if json.Unmarshal(data, &r) == nil {
+			if dirsafe.CheckReal(filepath.Dir(m.path)) == nil && dirsafe.Check(filepath.Dir(m.path)) == nil &&
+				json.Unmarshal(data, &r) == nil {
 				m.rec = &r
+			} else {
+				m.rec = &unanswered{}
 			}
 		} else if !errors.Is(err, os.ErrNotExist) {
 			// Unreadable: treated as absent; the next write replaces it.
