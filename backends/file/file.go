@@ -122,10 +122,7 @@ func (s *Store) Read() (map[string]json.RawMessage, error) {
 // reports a change, Update writes the map (or removes the file when the map is
 // empty) before releasing the lock.
 func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool, err error)) (err error) {
-	if err := dirsafe.Check(filepath.Dir(s.path)); err != nil {
-		return err
-	}
-	unlock, err := Lock(s.lockPath, s.timeout)
+	unlock, err := s.lockForWrite()
 	if err != nil {
 		return err
 	}
@@ -140,6 +137,15 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 		return err
 	}
 	return s.updateLocked(data, fn)
+}
+
+// lockForWrite is how every write starts: the file's directory is checked by the
+// directory rules before the lock (whose own directory Lock checks) is taken.
+func (s *Store) lockForWrite() (unlock func() error, err error) {
+	if err := dirsafe.Check(filepath.Dir(s.path)); err != nil {
+		return nil, err
+	}
+	return Lock(s.lockPath, s.timeout)
 }
 
 // updateLocked is Update once the lock is held and the file's bytes are read.
@@ -199,7 +205,7 @@ func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (chang
 	if err := json.Compact(&compact, entry); err != nil {
 		return false, fmt.Errorf("writing %s: entry %q is not valid JSON", s.path, key)
 	}
-	unlock, err := Lock(s.lockPath, s.timeout)
+	unlock, err := s.lockForWrite()
 	if err != nil {
 		return false, err
 	}
