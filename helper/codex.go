@@ -98,7 +98,7 @@ func (t *Token) appendHead(b []byte, urlKey string) []byte {
 	return protocol.AppendJSONString(b, t.ClientID)
 }
 
-// appendExtras adds the fields of spec 4.1 that Codex's structs have no room for.
+// appendExtras adds the token fields (docs/protocol.md) that Codex's structs have no room for.
 func (t *Token) appendExtras(b []byte, withType bool) []byte {
 	add := func(k, v string) {
 		if v != "" {
@@ -114,6 +114,8 @@ func (t *Token) appendExtras(b []byte, withType bool) []byte {
 	}
 	add("token_endpoint", t.TokenEndpoint)
 	add("resource", t.Resource)
+	add("grant_type", t.GrantType)
+	add("token_endpoint_auth_method", t.AuthMethod)
 	return b
 }
 
@@ -127,6 +129,8 @@ type codexRecord struct {
 	ClientSecret  json.RawMessage `json:"client_secret"`
 	TokenEndpoint json.RawMessage `json:"token_endpoint"`
 	Resource      json.RawMessage `json:"resource"`
+	GrantType     json.RawMessage `json:"grant_type"`
+	AuthMethod    json.RawMessage `json:"token_endpoint_auth_method"`
 	TokenType     json.RawMessage `json:"token_type"`
 	ExpiresAt     *json.Number    `json:"expires_at"`
 	// keyring layout
@@ -190,7 +194,7 @@ func (r *codexRecord) common(t *Token) error {
 	for _, f := range []struct {
 		dst *string
 		raw json.RawMessage
-	}{{&t.Issuer, r.Issuer}, {&t.ClientSecret, r.ClientSecret}, {&t.TokenEndpoint, r.TokenEndpoint}, {&t.Resource, r.Resource}} {
+	}{{&t.Issuer, r.Issuer}, {&t.ClientSecret, r.ClientSecret}, {&t.TokenEndpoint, r.TokenEndpoint}, {&t.Resource, r.Resource}, {&t.GrantType, r.GrantType}, {&t.AuthMethod, r.AuthMethod}} {
 		if err == nil {
 			*f.dst, err = rawString(f.raw)
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/mcpcred/mcpcred/backends/file"
 )
 
-// The store keys observed from the Codex binary (spec 4.1, research 1.1).
+// The store keys observed from the Codex binary (docs/protocol.md, MCP token records).
 func TestStoreKeyVectors(t *testing.T) {
 	for _, v := range []struct{ name, url, want string }{
 		{"test-server", "https://example.test", "test-server|8c45d89ea13b3919"},

@@ -33,6 +33,22 @@ func (h *Helper) LoginName(ctx context.Context, serverURL, name string, orDefaul
 	return name, nil
 }
 
+// PreviousLogin is what a new login of (name, serverURL) takes from the record
+// stored there: its client registration, to reuse unless clientID names another
+// client (then only its issuer, which tells a registration that changed issuer),
+// and its scope, for a step-up to ask for the union. A record that cannot be
+// read is returned as the error, for the caller to say so and register anew.
+func (h *Helper) PreviousLogin(ctx context.Context, name, serverURL, clientID string) (*oauth.ClientInfo, string, error) {
+	stored, _, err := h.LoadToken(ctx, name, serverURL)
+	if err != nil || stored == nil || stored.ClientID == "" {
+		return nil, "", err
+	}
+	if clientID != "" {
+		return &oauth.ClientInfo{Issuer: stored.Issuer}, stored.Scope, nil
+	}
+	return &oauth.ClientInfo{Issuer: stored.Issuer, ClientID: stored.ClientID, ClientSecret: stored.ClientSecret}, stored.Scope, nil
+}
+
 // SaveLogin stores the whole record of a login under (name, serverURL) and says
 // where it went, for the login's last line.
 func (h *Helper) SaveLogin(ctx context.Context, name, serverURL string, r *oauth.Result) (string, error) {
@@ -48,10 +64,16 @@ func (h *Helper) SaveLogin(ctx context.Context, name, serverURL string, r *oauth
 		Expiry:        r.Tokens.Expiry.Truncate(time.Millisecond),
 		Scope:         r.Scope,
 		TokenEndpoint: r.Server.TokenEndpoint,
-		Resource:      r.Resource.Metadata.Resource,
+		Resource:      r.ResourceParam,
 	}
 	if t.TokenType == "" {
 		t.TokenType = "Bearer"
+	}
+	if r.ClientCredentials {
+		t.GrantType = GrantClientCredentials
+	}
+	if r.AuthMethod == oauth.AuthPrivateKeyJWT {
+		t.AuthMethod = r.AuthMethod
 	}
 	where, err := h.SaveToken(ctx, t)
 	if err != nil {
@@ -87,7 +109,11 @@ func Revoke(ctx context.Context, t *Token, say func(string, ...any)) {
 		if tok.value == "" {
 			continue
 		}
-		if err := oauth.Revoke(ctx, c, md.RevocationEndpoint, t.ClientID, t.ClientSecret, tok.value, tok.hint); err != nil {
+		secret := t.ClientSecret
+		if t.AuthMethod == oauth.AuthPrivateKeyJWT {
+			secret = "" // a private key, which is sent nowhere
+		}
+		if err := oauth.Revoke(ctx, c, md.RevocationEndpoint, t.ClientID, secret, tok.value, tok.hint); err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %s", strings.ReplaceAll(tok.hint, "_", " "), oneLine(err)))
 		}
 	}

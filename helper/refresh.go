@@ -63,10 +63,16 @@ func (t *Token) HasTokens() bool { return t.AccessToken != "" }
 func (t *Token) Refreshable() bool { return t.MissingForRefresh() == "" }
 
 // MissingForRefresh names the fields a refresh needs that the record lacks
-// ("refresh_token and token_endpoint"), or "".
+// ("refresh_token and client_id"), or "". A missing token_endpoint (Codex stores
+// none) is found from the server's URL at the first refresh.
 func (t *Token) MissingForRefresh() string {
 	var m []string
-	for _, f := range []struct{ k, v string }{{"refresh_token", t.RefreshToken}, {"token_endpoint", t.TokenEndpoint}, {"client_id", t.ClientID}} {
+	need := []struct{ k, v string }{{"refresh_token", t.RefreshToken}, {"client_id", t.ClientID}}
+	if t.GrantType == GrantClientCredentials {
+		// A machine client mints a new token with its secret.
+		need = []struct{ k, v string }{{"client_id", t.ClientID}, {"client_secret", t.ClientSecret}}
+	}
+	for _, f := range need {
 		if f.v == "" {
 			m = append(m, f.k)
 		}
@@ -158,14 +164,40 @@ func (h *Helper) refresh(ctx context.Context, first *Token) (*Token, error) {
 		return cur, nil
 	}
 
+	next := *cur
+	if next.TokenEndpoint == "" {
+		dctx, cancel := context.WithTimeout(ctx, budget(ctx, call, time.Second))
+		ep, err := oauth.DiscoverTokenEndpoint(dctx, h.HTTPClient, cur.URL, cur.Issuer)
+		cancel()
+		if err != nil {
+			// As a record that cannot be refreshed: the token as stored (`get`
+			// prints it, `headers` refuses it once expired), with a notice.
+			h.notice("could not refresh the token for %s: the record has no token_endpoint, and finding it from %s failed: %s", cur.ServerName, cur.URL, oneLine(err))
+			return cur, nil
+		}
+		// Kept in the record (in the codex profile as the extra keys Codex
+		// ignores), so discovery runs once.
+		next.TokenEndpoint = ep.TokenEndpoint
+		if next.Resource == "" {
+			next.Resource = ep.Resource
+		}
+	}
+
 	cctx, cancel := context.WithTimeout(ctx, budget(ctx, call, time.Second))
 	defer cancel()
-	client := oauth.TokenClient{ClientID: cur.ClientID, ClientSecret: cur.ClientSecret, TokenEndpoint: cur.TokenEndpoint}
-	got, err := oauth.Refresh(cctx, h.HTTPClient, client, cur.RefreshToken, cur.Resource)
+	client := oauth.TokenClient{ClientID: next.ClientID, ClientSecret: next.ClientSecret, TokenEndpoint: next.TokenEndpoint}
+	if next.AuthMethod == oauth.AuthPrivateKeyJWT {
+		client.ClientSecret, client.PrivateKey = "", next.ClientSecret
+	}
+	var got *oauth.Tokens
+	if next.GrantType == GrantClientCredentials {
+		got, err = oauth.ClientCredentials(cctx, h.HTTPClient, client, next.Scope, next.Resource)
+	} else {
+		got, err = oauth.Refresh(cctx, h.HTTPClient, client, next.RefreshToken, next.Resource)
+	}
 	if err != nil {
 		return h.refreshFailed(ctx, cur, err)
 	}
-	next := *cur
 	next.AccessToken = got.AccessToken
 	next.RefreshToken = got.RefreshToken // the old one when none was issued
 	next.Expiry = got.Expiry.Truncate(time.Millisecond)

@@ -161,7 +161,6 @@ func TestNoRefreshWhen(t *testing.T) {
 		{"no expiry", func(ep string) *helper.Token { t := expiring(ep, 0); t.Expiry = time.Time{}; return t }, false, "at-old"},
 		{"--no-refresh", func(ep string) *helper.Token { return expiring(ep, -time.Hour) }, true, "at-old"},
 		{"no refresh token", func(ep string) *helper.Token { t := expiring(ep, -time.Hour); t.RefreshToken = ""; return t }, false, "at-old"},
-		{"no token endpoint", func(string) *helper.Token { return expiring("", -time.Hour) }, false, "at-old"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ep := newEndpoint(t, issue("at-new", "rt-new"))
@@ -177,6 +176,27 @@ func TestNoRefreshWhen(t *testing.T) {
 				t.Errorf("%d token requests, want none", n)
 			}
 		})
+	}
+}
+
+// A record without token_endpoint (as Codex stores them) finds it from its URL;
+// when that fails, an expired token is an error that says so, and nothing
+// changes. The discovery that works is in cmd/mcpcred (TestCodexRecordRefreshedByDiscovery).
+func TestRefreshDiscoveryFails(t *testing.T) {
+	e := newEnv(t, helper.File)
+	tok := expiring("", -time.Hour)
+	tok.URL = "http://127.0.0.1:1/mcp"
+	e.SaveFile(tok)
+	got, err := e.Helper.ReadToken(ctx(t), tok.ServerName, tok.URL, false)
+	if err != nil || !got.Equal(tok) {
+		t.Fatalf("got %+v, %v; want the stored token", got, err)
+	}
+	if n := e.Notices.String(); !strings.Contains(n, "the record has no token_endpoint, and finding it from http://127.0.0.1:1/mcp failed: cannot reach the MCP server") {
+		t.Fatalf("notices %q", n)
+	}
+	got, _, err = e.Helper.LoadToken(ctx(t), tok.ServerName, tok.URL)
+	if err != nil || !got.Equal(tok) {
+		t.Fatalf("the record changed: %+v, %v", got, err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpcred/mcpcred/helper/oauth"
 	"github.com/mcpcred/mcpcred/protocol"
 )
 
@@ -31,12 +32,23 @@ type Token struct {
 	Scope         string
 	TokenEndpoint string
 	Resource      string
+	// GrantType is how a new token is had: "" a refresh (or a new login),
+	// GrantClientCredentials minting one with the stored client secret.
+	GrantType string
+	// AuthMethod is "" or oauth.AuthPrivateKeyJWT: ClientSecret then holds the
+	// client's private key, which signs assertions and is sent nowhere.
+	AuthMethod string
 }
+
+// GrantClientCredentials is the GrantType of a machine client's record
+// (`login --client-credentials`).
+const GrantClientCredentials = "client_credentials"
 
 // tokenKeys are the keys a token request may carry, in the order `get` prints them.
 var tokenKeys = []string{
 	"server_name", "url", "issuer", "client_id", "client_secret", "token_type",
 	"access_token", "refresh_token", "expires_at", "scope", "token_endpoint", "resource",
+	"grant_type", "token_endpoint_auth_method",
 }
 
 // StoreKey is Codex's compute_store_key: the account under which the token is kept
@@ -144,6 +156,14 @@ func tokenFromStore(m *protocol.Message, now time.Time) (*Token, error) {
 		Scope:         get("scope"),
 		TokenEndpoint: get("token_endpoint"),
 		Resource:      get("resource"),
+		GrantType:     get("grant_type"),
+		AuthMethod:    get("token_endpoint_auth_method"),
+	}
+	if t.AuthMethod != "" && t.AuthMethod != oauth.AuthPrivateKeyJWT {
+		return nil, badRequest("token_endpoint_auth_method must be %s or absent", oauth.AuthPrivateKeyJWT)
+	}
+	if t.GrantType != "" && t.GrantType != GrantClientCredentials {
+		return nil, badRequest("grant_type must be %s or absent", GrantClientCredentials)
 	}
 	if t.ClientID == "" {
 		return nil, badRequest("client_id is missing: a token store needs client_id and access_token")
@@ -207,6 +227,8 @@ func (t *Token) message() *protocol.Message {
 	set("scope", t.Scope)
 	set("token_endpoint", t.TokenEndpoint)
 	set("resource", t.Resource)
+	set("grant_type", t.GrantType)
+	set("token_endpoint_auth_method", t.AuthMethod)
 	return m
 }
 

@@ -36,6 +36,16 @@ var flagSpecs = []flagSpec{
 	{name: "scope", arg: "S", help: "the scope to ask for"},
 	{name: "no-browser", help: "print the authorization URL instead of opening a browser"},
 	{name: "login-timeout", arg: "DUR", env: "MCPCRED_LOGIN_TIMEOUT", def: "5m", help: "how long to wait for the browser"},
+	// Where the redirect comes back, other ways in, the resource indicator
+	// (docs/login.md).
+	{name: "callback-port", arg: "N", help: "listen for the redirect on this loopback port (for an ssh -L forward)"},
+	{name: "callback-url", arg: "URL", help: "the exact redirect URI to register and send (non-loopback: https, with --callback-port)"},
+	{name: "device", help: "log in with the device grant (RFC 8628): a code to enter on any device"},
+	{name: "client-credentials", help: "a machine client's token from its secret or key, minted again on expiry"},
+	{name: "client-key-file", arg: "FILE|-", help: "with --client-credentials: the client's PEM private key (private_key_jwt)"},
+	{name: "client-metadata-url", arg: "URL", help: "an https client ID metadata document to use as the client_id"},
+	{name: "resource", arg: "URL", help: "the RFC 8707 resource indicator to send instead of the server's"},
+	{name: "no-resource", help: "send no resource indicator (servers that refuse it)"},
 	{name: "help", help: "print the usage"},
 }
 

@@ -98,6 +98,8 @@ func runHeaders(c *call) int {
 			why = "and refresh is off (--no-refresh)"
 		case missing != "":
 			why = "and the record has no " + missing + " to refresh it"
+		case t.TokenEndpoint == "":
+			why = "and the record has no token_endpoint, which could not be found from the server's URL"
 		default:
 			why = "(another process stored it so while this one waited)"
 		}

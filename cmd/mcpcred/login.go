@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,10 @@ func runLoginFlow(c *call) int {
 	if timeout <= 0 {
 		return fail(exitBadCall, usagef("--login-timeout must be more than zero"))
 	}
+	flow, err := loginFlow(inv)
+	if err != nil {
+		return fail(exitBadCall, err)
+	}
 	clientID := inv.get("client-id")
 	var clientSecret string
 	if f := inv.get("client-secret-file"); f != "" {
@@ -66,6 +71,12 @@ func runLoginFlow(c *call) int {
 			return fail(exitBadCall, usagef("--client-secret-file needs --client-id: a secret belongs to a pre-registered client"))
 		}
 		if clientSecret, err = readSecret(f, stdin); err != nil {
+			return fail(exitBadCall, err)
+		}
+	}
+	var clientKey string
+	if f := inv.get("client-key-file"); f != "" {
+		if clientKey, err = readClientKey(f, stdin); err != nil {
 			return fail(exitBadCall, err)
 		}
 	}
@@ -78,15 +89,9 @@ func runLoginFlow(c *call) int {
 	if err != nil {
 		return fail(exitBadCall, err)
 	}
-	var prev *oauth.ClientInfo
-	if clientID == "" {
-		stored, _, err := h.LoadToken(ctx, name, serverURL)
-		switch {
-		case err != nil:
-			say("the stored record could not be read (%s): registering anew", oneLine(err.Error()))
-		case stored != nil && stored.ClientID != "":
-			prev = &oauth.ClientInfo{Issuer: stored.Issuer, ClientID: stored.ClientID, ClientSecret: stored.ClientSecret}
-		}
+	prev, prevScope, err := h.PreviousLogin(ctx, name, serverURL, clientID)
+	if err != nil {
+		say("the stored record could not be read (%s): registering anew", oneLine(err.Error()))
 	}
 
 	say("logging in to %s as server %q", serverURL, name)
@@ -96,19 +101,35 @@ func runLoginFlow(c *call) int {
 		ClientSecret: clientSecret,
 		Scope:        inv.get("scope"),
 		Previous:     prev,
-		Progress:     func(msg string) { say("%s", msg) },
-		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
-		Version:      version(),
+		// A stored record is kept until the new tokens are stored over it: a
+		// login that fails, times out or is abandoned leaves it as it was.
+		PreviousScope:     prevScope,
+		CallbackPort:      flow.callbackPort,
+		CallbackURL:       flow.callbackURL,
+		Device:            flow.device,
+		ClientCredentials: flow.clientCredentials,
+		ClientKey:         clientKey,
+		ClientMetadataURL: inv.get("client-metadata-url"),
+		Resource:          flow.resource,
+		NoResource:        flow.noResource,
+		Progress:          func(msg string) { say("%s", msg) },
+		HTTPClient:        &http.Client{Timeout: 30 * time.Second},
+		Version:           version(),
 		Save: func(ctx context.Context, r *oauth.Result) (string, error) {
 			return h.SaveLogin(ctx, name, serverURL, r)
 		},
 	}
 	switch ok, why := oauth.BrowserAvailable(); {
+	case flow.device, flow.clientCredentials:
 	case inv.bool("no-browser"):
 	case !ok:
 		say("not opening a browser: %s", why)
 	default:
 		opts.Browser = oauth.OpenBrowser
+	}
+	if opts.Browser == nil && !flow.device && !flow.clientCredentials && inv.get("client-secret-file") != "-" && inv.get("client-key-file") != "-" {
+		// The browser is elsewhere: the address it ends on may be pasted here.
+		opts.Paste = stdin
 	}
 	lctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -124,11 +145,75 @@ func runLoginFlow(c *call) int {
 		}
 		return fail(exitFailed, fmt.Errorf("login failed: %v", err))
 	}
-	if r.Tokens.RefreshToken == "" {
+	switch {
+	case flow.clientCredentials:
+		say("the client secret is kept with the token: get and headers mint a new token when it expires")
+	case r.Tokens.RefreshToken == "":
 		say("the authorization server issued no refresh token: log in again when the token expires")
 	}
 	say("logged in to %s; the token is stored in %s", serverURL, r.StoredIn)
 	return exitOK
+}
+
+// flowFlags are login's flags that pick how the authorization comes back.
+type flowFlags struct {
+	clientCredentials bool
+	callbackPort      int
+	callbackURL       string
+	device            bool
+	resource          string
+	noResource        bool
+}
+
+// loginFlow reads and checks them.
+func loginFlow(inv *invocation) (*flowFlags, error) {
+	f := &flowFlags{
+		callbackURL:       inv.get("callback-url"),
+		device:            inv.bool("device"),
+		clientCredentials: inv.bool("client-credentials"),
+		resource:          inv.get("resource"),
+		noResource:        inv.bool("no-resource"),
+	}
+	if p := inv.get("callback-port"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, usagef("--callback-port %q is not a port number (1-65535)", p)
+		}
+		f.callbackPort = n
+	}
+	switch {
+	case inv.get("client-key-file") != "" && (!f.clientCredentials || inv.get("client-secret-file") != ""):
+		return nil, usagef("--client-key-file goes with --client-credentials, in place of --client-secret-file")
+	case f.clientCredentials && (inv.get("client-id") == "" || inv.get("client-secret-file") == "" && inv.get("client-key-file") == ""):
+		return nil, usagef("--client-credentials needs --client-id and --client-secret-file (a file, or - for stdin): the secret is never taken from the command line")
+	case f.clientCredentials && (f.device || f.callbackPort != 0 || f.callbackURL != "" || inv.bool("no-browser")):
+		return nil, usagef("--client-credentials involves no browser: it takes no --device, --no-browser, --callback-port or --callback-url")
+	case f.device && (f.callbackPort != 0 || f.callbackURL != ""):
+		return nil, usagef("--device has no redirect: it takes no --callback-port or --callback-url")
+	case f.device && inv.bool("no-browser"):
+		return nil, usagef("--device and --no-browser: pick one (the device grant needs no browser here either way)")
+	case f.resource != "" && f.noResource:
+		return nil, usagef("--resource and --no-resource: pick one")
+	}
+	if f.callbackURL != "" {
+		if _, err := oauth.CheckCallbackURL(f.callbackURL, f.callbackPort); err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	if u := inv.get("client-metadata-url"); u != "" {
+		if inv.get("client-id") != "" {
+			return nil, usagef("--client-metadata-url and --client-id: pick one (the document's URL is the client id)")
+		}
+		if err := oauth.CheckClientMetadataURL(u); err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	if f.resource != "" {
+		if _, err := oauth.CheckURL("the --resource", f.resource); err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	return f, nil
 }
 
 // runLogout erases the record of serverURL, revoking its tokens first where the
@@ -170,21 +255,32 @@ func runLogout(c *call) int {
 	return exitOK
 }
 
+// readFlagFile reads the file a --<flag> names, or stdin for "-" (at most 64
+// KiB): what is a secret's name in the messages ("client secret").
+func readFlagFile(flag, what, path string, stdin io.Reader) ([]byte, error) {
+	if path != "-" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, usagef("cannot read the %s: %v", what, err)
+		}
+		return data, nil
+	}
+	if stdin == nil {
+		return nil, usagef("--%s -: no stdin to read the %s from", flag, what)
+	}
+	data, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
+	if err != nil {
+		return nil, usagef("cannot read the %s: %v", what, err)
+	}
+	return data, nil
+}
+
 // readSecret reads a client secret from a file, or from stdin for "-": the first
 // line, without its line ending.
 func readSecret(path string, stdin io.Reader) (string, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		if stdin == nil {
-			return "", usagef("--client-secret-file -: no stdin to read the secret from")
-		}
-		data, err = io.ReadAll(io.LimitReader(stdin, 64<<10))
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	data, err := readFlagFile("client-secret-file", "client secret", path, stdin)
 	if err != nil {
-		return "", usagef("cannot read the client secret: %v", err)
+		return "", err
 	}
 	s, _, _ := strings.Cut(string(data), "\n")
 	s = strings.TrimSuffix(s, "\r")
@@ -195,4 +291,18 @@ func readSecret(path string, stdin io.Reader) (string, error) {
 		return "", usagef("the client secret holds a NUL")
 	}
 	return s, nil
+}
+
+// readClientKey reads a PEM private key from a file, or from stdin for "-", and
+// returns it in the form a record keeps.
+func readClientKey(path string, stdin io.Reader) (string, error) {
+	data, err := readFlagFile("client-key-file", "client key", path, stdin)
+	if err != nil {
+		return "", err
+	}
+	key, err := oauth.EncodeClientKey(data)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return key, nil
 }

@@ -54,11 +54,14 @@ type browser struct {
 	waiting map[int]chan cdpMessage
 	closed  chan struct{}
 	session string
+	// paused receives the Fetch.requestPaused events of intercept.
+	paused chan cdpMessage
 }
 
 type cdpMessage struct {
 	ID     int             `json:"id,omitempty"`
 	Method string          `json:"method,omitempty"`
+	Params json.RawMessage `json:"params,omitempty"`
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  *struct {
 		Code    int    `json:"code"`
@@ -98,7 +101,7 @@ func startBrowser(t *testing.T) *browser {
 	}
 	cmdR.Close()
 	ansW.Close()
-	b := &browser{t: t, cmd: cmd, toChrome: cmdW, stderr: stderr, waiting: map[int]chan cdpMessage{}, closed: make(chan struct{})}
+	b := &browser{t: t, cmd: cmd, toChrome: cmdW, stderr: stderr, waiting: map[int]chan cdpMessage{}, closed: make(chan struct{}), paused: make(chan cdpMessage, 16)}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	go b.readLoop(ansR)
@@ -145,8 +148,17 @@ func (b *browser) readLoop(r *os.File) {
 			return
 		}
 		var m cdpMessage
-		if json.Unmarshal(raw[:len(raw)-1], &m) != nil || m.ID == 0 {
-			continue // an event
+		if json.Unmarshal(raw[:len(raw)-1], &m) != nil {
+			continue
+		}
+		if m.ID == 0 {
+			if m.Method == "Fetch.requestPaused" {
+				select {
+				case b.paused <- m:
+				default:
+				}
+			}
+			continue // another event
 		}
 		b.mu.Lock()
 		ch := b.waiting[m.ID]
@@ -209,6 +221,17 @@ func (b *browser) navigate(u string) {
 	}
 	if err := b.callInto(ctx, b.session, "Page.navigate", map[string]any{"url": u}, &res); err != nil || res.ErrorText != "" {
 		b.t.Fatalf("navigating to %s: %v %s", u, err, res.ErrorText)
+	}
+}
+
+// navigateFailing opens u in the page where the navigation is expected to end
+// on an address that does not load (a redirect to a refused request).
+func (b *browser) navigateFailing(u string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := b.call(ctx, b.session, "Page.navigate", map[string]any{"url": u}); err != nil {
+		b.t.Fatalf("navigating to %s: %v", u, err)
 	}
 }
 
@@ -287,4 +310,46 @@ func (b *browser) screenshot(path string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
+}
+
+// intercept pauses every request of the page; those to origin
+// (scheme://host:port) have their URL handed to answer, which returns the URL
+// to send it to instead, or "" to fail it as a connection refused: the browser
+// on another machine, for which 127.0.0.1 is not this one. Others go on as they
+// are. It runs until the test ends.
+func (b *browser) intercept(origin string, answer func(u string) string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.call(ctx, b.session, "Fetch.enable", map[string]any{"patterns": []map[string]any{{"urlPattern": "*"}}}); err != nil {
+		b.t.Fatal(err)
+	}
+	go func() {
+		for {
+			var m cdpMessage
+			select {
+			case m = <-b.paused:
+			case <-b.closed:
+				return
+			}
+			var ev struct {
+				RequestID string `json:"requestId"`
+				Request   struct {
+					URL string `json:"url"`
+				} `json:"request"`
+			}
+			if json.Unmarshal(m.Params, &ev) != nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if !strings.HasPrefix(ev.Request.URL, origin+"/") {
+				_, _ = b.call(ctx, b.session, "Fetch.continueRequest", map[string]any{"requestId": ev.RequestID})
+			} else if to := answer(ev.Request.URL); to != "" {
+				_, _ = b.call(ctx, b.session, "Fetch.continueRequest", map[string]any{"requestId": ev.RequestID, "url": to})
+			} else {
+				_, _ = b.call(ctx, b.session, "Fetch.failRequest", map[string]any{"requestId": ev.RequestID, "errorReason": "ConnectionRefused"})
+			}
+			cancel()
+		}
+	}()
 }

@@ -90,3 +90,15 @@ func TestLogoutSeveralRecords(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, errb.String())
 	}
 }
+
+// TestLoginDeviceRefusedWithoutEndpoint: --device at a server whose metadata has
+// no device_authorization_endpoint is one line, exit 1, before any registration.
+func TestLoginDeviceRefusedWithoutEndpoint(t *testing.T) {
+	as := mcpfixture.StartFakeAS(t, nil)
+	fx := mcpfixture.Start(t, mcpfixture.Options{Issuer: as.Issuer})
+	code, stderr := runLogin(t, "", "login", fx.URL, "--device")
+	want := "mcpcred: login failed: the authorization server " + as.Issuer + " offers no device authorization (its metadata has no device_authorization_endpoint): log in with a browser instead, on another machine if need be (see --no-browser)\n"
+	if code != exitFailed || !strings.HasSuffix(stderr, want) || strings.Contains(stderr, "registered") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}

@@ -76,9 +76,16 @@ type proc struct {
 
 func startMcpcred(t *testing.T, env []string, stdin string, args ...string) *proc {
 	t.Helper()
+	return startMcpcredIn(t, env, strings.NewReader(stdin), args...)
+}
+
+// startMcpcredIn is startMcpcred with stdin read from a reader (a pipe the test
+// writes to, as a terminal would).
+func startMcpcredIn(t *testing.T, env []string, stdin io.Reader, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(builtBinary(t), args...), lines: make(chan string, 100), done: make(chan struct{})}
 	p.cmd.Env = env
-	p.cmd.Stdin = strings.NewReader(stdin)
+	p.cmd.Stdin = stdin
 	p.cmd.Stdout = &p.stdout
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -114,19 +121,24 @@ func startMcpcred(t *testing.T, env []string, stdin string, args ...string) *pro
 // authURL waits for the line that prints the authorization URL.
 func (p *proc) authURL() string {
 	p.t.Helper()
-	const prefix = "mcpcred: open this URL in your browser to log in: "
+	return p.line("mcpcred: open this URL in your browser to log in: ")
+}
+
+// line waits for a line of stderr that starts with prefix and returns the rest.
+func (p *proc) line(prefix string) string {
+	p.t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case l, ok := <-p.lines:
 			if !ok {
-				p.t.Fatalf("mcpcred ended without printing the URL:\n%s", p.stderr.String())
+				p.t.Fatalf("mcpcred ended without printing %q:\n%s", prefix, p.stderr.String())
 			}
 			if u, found := strings.CutPrefix(l, prefix); found {
 				return u
 			}
 		case <-timeout:
-			p.t.Fatalf("no authorization URL within 30s:\n%s", p.stderr.String())
+			p.t.Fatalf("no line %q within 30s:\n%s", prefix, p.stderr.String())
 		}
 	}
 }

@@ -442,7 +442,7 @@ func answering(t *testing.T, status int, body string) string {
 	return srv.URL + "/token"
 }
 
-// Failures end as spec 7 says, each within the 8 s limit.
+// Failures end as docs/oauth.md says, each within the 8 s limit.
 func TestOAuthRefreshFailures(t *testing.T) {
 	as := oauthtest.Start(t)
 
@@ -638,7 +638,7 @@ func TestOAuthHeadersUsage(t *testing.T) {
 	oneErrorLine(t, e.run("", "headers", "--url", e.url, "--server", "srv", "--no-refresh", "--force-refresh"), exitBadCall, "contradict")
 	// An expired token with no way to refresh it.
 	e.store(map[string]string{"client_id": "c", "access_token": "at-x", "expires_at": "1"})
-	oneErrorLine(t, e.run("", "headers", "--url", e.url, "--server", "other"), exitLogin, "expired", "no refresh_token and token_endpoint")
+	oneErrorLine(t, e.run("", "headers", "--url", e.url, "--server", "other"), exitLogin, "expired", "the record has no refresh_token to refresh it")
 }
 
 // headers never reads stdin: a stdin that never ends does not hold it up.

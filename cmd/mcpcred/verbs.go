@@ -27,6 +27,10 @@ var (
 	storeFlags = []string{"store", "profile", "home", "timeout"}
 	// refreshFlags tune refresh on read.
 	refreshFlags = []string{"min-ttl", "no-refresh"}
+	// loginWaysFlags pick how a login gets its authorization (docs/login.md):
+	// login's alone.
+	loginWaysFlags = []string{"callback-port", "callback-url", "device", "client-credentials",
+		"client-key-file", "client-metadata-url", "resource", "no-resource"}
 )
 
 func flagSet(sets ...[]string) []string { return slices.Concat(sets...) }
@@ -52,8 +56,8 @@ func verbTable() []*verb {
 			summary: "list the stored records, without secrets (reads no request)",
 			flags:   flagSet(storeFlags, []string{"format"})},
 		{name: "login", args: "URL", run: runLoginFlow,
-			summary: "log in to an MCP server in a browser and store its token",
-			flags:   flagSet(storeFlags, []string{"url", "server", "client-id", "client-secret-file", "scope", "no-browser", "login-timeout"})},
+			summary: "log in to an MCP server (browser, pasted answer, device code or client credentials) and store its token",
+			flags:   flagSet(storeFlags, []string{"url", "server", "client-id", "client-secret-file", "scope", "no-browser", "login-timeout"}, loginWaysFlags)},
 		{name: "logout", args: "URL", run: runLogout,
 			summary: "revoke and erase the token of an MCP server",
 			flags:   flagSet(storeFlags, []string{"url", "server"})},

@@ -42,6 +42,7 @@ type ServerMetadata struct {
 	TokenEndpoint                              string   `json:"token_endpoint"`
 	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"`
 	RevocationEndpoint                         string   `json:"revocation_endpoint,omitempty"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
 	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
 	ResponseTypesSupported                     []string `json:"response_types_supported,omitempty"`
 	GrantTypesSupported                        []string `json:"grant_types_supported,omitempty"`
@@ -339,6 +340,7 @@ func checkServerMetadata(md *ServerMetadata, from string) error {
 	for _, e := range []struct{ name, value string }{
 		{"registration_endpoint", md.RegistrationEndpoint},
 		{"revocation_endpoint", md.RevocationEndpoint},
+		{"device_authorization_endpoint", md.DeviceAuthorizationEndpoint},
 	} {
 		if e.value != "" {
 			if _, err := CheckURL("the authorization server's "+e.name, e.value); err != nil {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -63,6 +64,33 @@ type LoginOptions struct {
 	// CallbackPorts are the loopback ports to try first; nil means three derived
 	// from the issuer, so that a stored registration's redirect URIs stay valid.
 	CallbackPorts []int
+	// CallbackPort (--callback-port) is the one port to listen on, or 0.
+	// CallbackURL (--callback-url) is the redirect URI to register and send, or ""
+	// (redirect.go).
+	CallbackPort int
+	CallbackURL  string
+	// Paste is the terminal, read for the address the browser ended on or the
+	// bare code (paste.go); nil when login may not read it.
+	Paste io.Reader
+	// ClientCredentials logs the client ClientID/ClientSecret in with the client
+	// credentials grant: no person, no browser (clientcreds.go).
+	ClientCredentials bool
+	// ClientKey is a machine client's private key (EncodeClientKey's form), for
+	// private_key_jwt in place of ClientSecret.
+	ClientKey string
+	// ClientMetadataURL (--client-metadata-url) is a client ID metadata
+	// document's URL, the client_id where the server accepts those (cimd.go).
+	ClientMetadataURL string
+	// Device asks for the device authorization grant (RFC 8628) instead of a
+	// browser redirect (device.go).
+	Device bool
+	// Resource overrides the RFC 8707 resource indicator (--resource);
+	// NoResource omits it from every request (--no-resource).
+	Resource   string
+	NoResource bool
+	// PreviousScope is the scope of the stored record: an explicit Scope asks
+	// for the union of both (step-up), when Previous is for the same issuer.
+	PreviousScope string
 }
 
 // Result is a finished login.
@@ -78,7 +106,12 @@ type Result struct {
 	// RequestedScope was asked for; Scope was granted (the token response's scope,
 	// else the requested one, as RFC 6749 section 5.1 says).
 	RequestedScope, Scope string
-	Tokens                *Tokens
+	// ClientCredentials reports a client credentials login: the record's later
+	// tokens are minted with the client's secret or key, not refreshed.
+	ClientCredentials bool
+	// ResourceParam is the resource indicator sent, "" when none was.
+	ResourceParam string
+	Tokens        *Tokens
 	// StoredIn is what Save returned.
 	StoredIn string
 }
@@ -124,9 +157,11 @@ func Login(ctx context.Context, o *LoginOptions) (*Result, error) {
 }
 
 type login struct {
-	o  *LoginOptions
-	c  *http.Client
-	mu sync.Mutex // serialises Progress: the callback runs on the server's goroutine
+	o *LoginOptions
+	c *http.Client
+	// cimd is the client metadata document's URL when it is this login's client.
+	cimd string
+	mu   sync.Mutex // serialises Progress: the callback runs on the server's goroutine
 }
 
 func (l *login) progress(format string, args ...any) {
@@ -160,35 +195,42 @@ func (l *login) run(ctx context.Context) (*Result, error) {
 	if r.RequestedScope == "" {
 		r.RequestedScope = strings.Join(res.Metadata.ScopesSupported, " ")
 	}
-
-	ports := o.CallbackPorts
-	if ports == nil {
-		ports = CallbackPorts(md.Issuer)
+	if o.Scope != "" && o.Previous != nil && o.Previous.Issuer == md.Issuer {
+		r.RequestedScope = unionScope(o.PreviousScope, o.Scope)
 	}
-	ln, onCandidate, err := listenLoopback(ports)
+	resourceOpts := l.resource(r)
+
+	switch {
+	case o.ClientCredentials:
+		return r, l.clientCredentials(ctx, r)
+	case o.Device:
+		return r, l.device(ctx, r, resourceOpts)
+	}
+
+	if err := l.useClientMetadata(ctx, md); err != nil {
+		return r, timeoutOr(ctx, err)
+	}
+	rd, err := l.redirect(md.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-	redirectURI := loopbackURI(port)
+	defer rd.ln.Close()
 
-	if err := l.client(ctx, r, ports, onCandidate, port); err != nil {
+	if err := l.client(ctx, r, rd.registerURIs, rd.reuseOK, nil); err != nil {
 		return r, timeoutOr(ctx, err)
 	}
 
 	state := randomString()
 	verifier := oauth2.GenerateVerifier()
-	cfg := l.config(r, redirectURI)
-	resourceParam := oauth2.SetAuthURLParam("resource", res.Metadata.Resource)
-	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resourceParam)
+	cfg := l.config(r, rd.uri)
+	authURL := cfg.AuthCodeURL(state, append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}, resourceOpts...)...)
 
 	cb := &callback{
 		l: l, r: r, cfg: cfg, state: state, verifier: verifier,
-		resource: resourceParam, ctx: ctx, done: make(chan error, 1),
+		resource: resourceOpts, ctx: ctx, done: make(chan error, 1),
 	}
-	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	srv := &http.Server{Handler: rd.handler(cb), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(rd.ln) }()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -209,6 +251,10 @@ func (l *login) run(ctx context.Context) (*Result, error) {
 		if err := o.Browser(authURL); err != nil {
 			l.progress("could not open a browser (%v): open the URL above yourself", err)
 		}
+	}
+	if o.Paste != nil {
+		l.progress("if that browser cannot reach %s on this machine, paste here the address it ended on (the page fails to load), or the code alone", rd.listening)
+		go l.readPasted(cb, o.Paste)
 	}
 	select {
 	case err := <-cb.done:
@@ -249,14 +295,21 @@ func (l *login) serverMetadata(ctx context.Context, res *Resource) (*ServerMetad
 
 // client picks the OAuth client: the one given, the stored one, or a new
 // registration.
-func (l *login) client(ctx context.Context, r *Result, ports []int, onCandidate bool, port int) error {
+// redirectURIs are the URIs a new registration lists; reuseOK says whether a
+// stored registration's redirect URIs still hold; grants adds grant types to a
+// new registration's.
+func (l *login) client(ctx context.Context, r *Result, redirectURIs []string, reuseOK bool, grants []string) error {
 	o, md := l.o, r.Server
 	switch {
 	case o.ClientID != "":
 		r.Client = ClientInfo{Issuer: md.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret}
 		l.progress("using the client id you gave")
 		return nil
-	case o.Previous != nil && o.Previous.ClientID != "" && o.Previous.Issuer == md.Issuer && onCandidate:
+	case l.cimd != "":
+		r.Client = ClientInfo{Issuer: md.Issuer, ClientID: l.cimd}
+		r.AuthMethod = "none"
+		return nil
+	case o.Previous != nil && o.Previous.ClientID != "" && o.Previous.Issuer == md.Issuer && reuseOK:
 		r.Client = *o.Previous
 		l.progress("reusing the client registration stored for %s", md.Issuer)
 		return nil
@@ -266,18 +319,13 @@ func (l *login) client(ctx context.Context, r *Result, ports []int, onCandidate 
 	if md.RegistrationEndpoint == "" {
 		hint := ""
 		if md.ClientIDMetadataDocumentSupported {
-			hint = " (it supports client ID metadata documents, which mcpcred does not publish)"
+			hint = ", or host a client ID metadata document (it accepts those) and pass --client-metadata-url"
 		}
-		return refuse("the authorization server %s offers no dynamic client registration%s: register a client there (native app, redirect URI %s) and pass --client-id", md.Issuer, hint, "http://127.0.0.1"+CallbackPath)
+		return refuse("the authorization server %s offers no dynamic client registration: register a client there (native app, redirect URI %s) and pass --client-id%s", md.Issuer, "http://127.0.0.1"+CallbackPath, hint)
 	}
-	uris := []string{loopbackURI(port)}
-	if onCandidate {
-		uris = uris[:0]
-		for _, p := range ports {
-			uris = append(uris, loopbackURI(p))
-		}
-	}
-	reg, err := Register(ctx, l.c, md.RegistrationEndpoint, NativeClient(uris, o.Version))
+	req := NativeClient(redirectURIs, o.Version)
+	req.GrantTypes = append(req.GrantTypes, grants...)
+	reg, err := Register(ctx, l.c, md.RegistrationEndpoint, req)
 	if err != nil {
 		return err
 	}
@@ -326,7 +374,7 @@ type callback struct {
 	cfg      *oauth2.Config
 	state    string
 	verifier string
-	resource oauth2.AuthCodeOption
+	resource []oauth2.AuthCodeOption
 	ctx      context.Context
 
 	mu       sync.Mutex
@@ -344,22 +392,15 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writePage(w, http.StatusBadRequest, false, "This is mcpcred's login page, but the request is not an answer from an authorization server.")
 		return
 	}
-	// Anything that reaches the port can send a request here: one without this
-	// login's state is not the authorization server's answer, whatever else it
-	// says, and must not end the login the user is finishing in the browser.
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) != 1 {
+	if !cb.ownState(q) {
 		cb.l.progress("ignored a request to the login's redirect address that does not carry this login's state; still waiting for the browser")
 		writePage(w, http.StatusBadRequest, false, "This answer does not carry the state of the login mcpcred is waiting for, so it was ignored (it may belong to another login, or be forged). The login in progress goes on: finish it in the tab that mcpcred opened.")
 		return
 	}
-	cb.mu.Lock()
-	if cb.finished {
-		cb.mu.Unlock()
+	if !cb.claim() {
 		writePage(w, http.StatusConflict, false, "This login has already finished. Look at your terminal.")
 		return
 	}
-	cb.finished = true
-	cb.mu.Unlock()
 
 	err := cb.finish(q)
 	if err != nil {
@@ -373,6 +414,26 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writePage(w, http.StatusOK, true, msg+". You can close this tab and go back to your terminal.")
 	}
 	cb.done <- err
+}
+
+// ownState is the one state rule, for the listener's requests and pasted
+// answers alike: anything that reaches the port (or the terminal) can send an
+// answer, and one without this login's state is not the authorization server's,
+// whatever else it says: it is ignored, and the login goes on waiting.
+func (cb *callback) ownState(q url.Values) bool {
+	return subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) == 1
+}
+
+// claim makes the caller the one answer that ends the login: false when another
+// (the listener's or a pasted one) already did.
+func (cb *callback) claim() bool {
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	if cb.finished {
+		return false
+	}
+	cb.finished = true
+	return true
 }
 
 // finish checks the authorization response (iss, then error; ServeHTTP checked
@@ -394,29 +455,38 @@ func (cb *callback) finish(q url.Values) error {
 		return refuse("the answer carries neither a code nor an error")
 	}
 	l.progress("exchanging the authorization code for tokens")
-	ctx := context.WithValue(cb.ctx, oauth2.HTTPClient, HTTPClient(l.c))
-	tok, err := cb.cfg.Exchange(ctx, code, oauth2.VerifierOption(cb.verifier), cb.resource)
+	return l.exchange(cb.ctx, r, "the authorization code was not accepted", func(ctx context.Context) (*oauth2.Token, error) {
+		return cb.cfg.Exchange(ctx, code, append([]oauth2.AuthCodeOption{oauth2.VerifierOption(cb.verifier)}, cb.resource...)...)
+	})
+}
+
+// exchange makes a token request (request, given a context that carries the
+// token endpoint's HTTP client), checks the response and saves the result:
+// every grant login uses goes through it. what says which request failed.
+func (l *login) exchange(ctx context.Context, r *Result, what string, request func(context.Context) (*oauth2.Token, error)) error {
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, HTTPClient(l.c))
+	tok, err := request(hctx)
 	if err != nil {
-		if cb.ctx.Err() != nil {
-			return timeoutOr(cb.ctx, err)
+		if ctx.Err() != nil {
+			return timeoutOr(ctx, err)
 		}
-		e := Classify(ctx, err, cb.cfg.Endpoint.TokenURL)
+		e := Classify(hctx, err, r.Server.TokenEndpoint)
 		if e.Kind == InvalidClient {
-			return fmt.Errorf("%w: %v", ErrClientRejected, e)
+			return fmt.Errorf("%w: %w", ErrClientRejected, e)
 		}
-		return fmt.Errorf("the authorization code was not accepted: %v", e)
+		return fmt.Errorf("%s: %w", what, e)
 	}
 	r.Tokens = FromOAuth2(tok)
 	if err := CheckTokens(r.Tokens); err != nil {
 		r.Tokens = nil
-		return refuse("the token endpoint %s answered with tokens mcpcred will not keep: %v", cb.cfg.Endpoint.TokenURL, err)
+		return refuse("the token endpoint %s answered with tokens mcpcred will not keep: %v", ServerText(r.Server.TokenEndpoint), err)
 	}
 	r.Scope = r.Tokens.Scope
 	if r.Scope == "" {
 		r.Scope = r.RequestedScope
 	}
 	if l.o.Save != nil {
-		where, err := l.o.Save(cb.ctx, r)
+		where, err := l.o.Save(ctx, r)
 		if err != nil {
 			return fmt.Errorf("the login worked, but the token could not be stored: %w", err)
 		}

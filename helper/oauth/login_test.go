@@ -45,6 +45,10 @@ type loginAS struct {
 	denyDesc      string         // and this error_description (default "the user said no")
 	tokenOverride map[string]any // fields of the token response to replace
 	noIssSupport  bool
+	// cimd: accept client ID metadata documents (fetched at /auth); noReg: no
+	// registration endpoint. cimdFetches counts the documents fetched.
+	cimd, noReg bool
+	cimdFetches int
 }
 
 func startLoginAS(t *testing.T) *loginAS {
@@ -65,6 +69,12 @@ func (a *loginAS) serve(w http.ResponseWriter, r *http.Request) {
 	case "/.well-known/oauth-authorization-server":
 		md := goodServerDoc(a.issuer)
 		md["registration_endpoint"] = a.issuer + "/reg"
+		if a.noReg {
+			delete(md, "registration_endpoint")
+		}
+		if a.cimd {
+			md["client_id_metadata_document_supported"] = true
+		}
 		md["authorization_response_iss_parameter_supported"] = !a.noIssSupport
 		md["token_endpoint_auth_methods_supported"] = []string{"none"}
 		_ = jsonEncode(w, md)
@@ -81,6 +91,10 @@ func (a *loginAS) serve(w http.ResponseWriter, r *http.Request) {
 		_ = jsonEncode(w, map[string]any{"client_id": id, "redirect_uris": req.RedirectURIs, "token_endpoint_auth_method": "none"})
 	case "/auth":
 		q := r.URL.Query()
+		if id := q.Get("client_id"); a.cimd && strings.HasPrefix(id, "http") {
+			a.cimdFetches++
+			a.clients[id] = fetchClientDocument(id)
+		}
 		uris, ok := a.clients[q.Get("client_id")]
 		if !ok || !slices.Contains(uris, q.Get("redirect_uri")) {
 			http.Error(w, "unknown client or redirect_uri", 400)
@@ -142,6 +156,21 @@ func (a *loginAS) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// fetchClientDocument is the redirect URIs of the client ID metadata document
+// at id, when its client_id is id; else none.
+func fetchClientDocument(id string) []string {
+	resp, err := http.Get(id)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var doc ClientMetadata
+	if json.NewDecoder(resp.Body).Decode(&doc) != nil || doc.ClientID != id {
+		return nil
+	}
+	return doc.RedirectURIs
 }
 
 // browse is a Browser that follows the authorization URL like a browser and

@@ -42,6 +42,10 @@ type TokenClient struct {
 	// AuthStyleFor(ClientSecret): never x/oauth2's auto-detection, which costs a
 	// second request whenever its first guess is refused.
 	AuthStyle oauth2.AuthStyle
+	// PrivateKey, when set, is the client's private key (EncodeClientKey's
+	// form): it authenticates with signed assertions (private_key_jwt), not
+	// ClientSecret. Only the client credentials grant uses it (jwtauth.go).
+	PrivateKey string
 }
 
 // AuthStyleFor is the client authentication a record without a stored method
@@ -227,11 +231,17 @@ type Error struct {
 	Status   int    // HTTP status, 0 when there was no response
 	Code     string // RFC 6749 5.2 error code, if any, as ServerText gives it
 	Err      error  // the transport or parsing error, if any
+	// Name is the endpoint's name in the message; "" is "token endpoint".
+	Name string
 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("token endpoint ")
+	if e.Name == "" {
+		b.WriteString("token endpoint ")
+	} else {
+		b.WriteString(e.Name + " ")
+	}
 	b.WriteString(ServerText(e.Endpoint))
 	switch {
 	case e.Code != "":

@@ -2,7 +2,8 @@
 // 127.0.0.1, set up as docs/oauth.md and the MCP authorization spec need it.
 //
 //   node server.js [--port N] [--ttl SECONDS] [--consent auto|interactive]
-//                  [--no-require-resource] [--exit-with-stdin]
+//                  [--no-require-resource] [--device-ttl SECONDS] [--slow-down]
+//                  [--exit-with-stdin]
 //
 // --port 0 (the default) picks a free port. When the server listens it prints its
 // issuer URL, alone on one line, on stdout; everything else goes to stderr.
@@ -25,12 +26,19 @@
 //     use, issued to clients that have the refresh_token grant (no offline_access
 //     needed), not bound to the login session; reusing a rotated refresh token
 //     revokes the whole grant (oidc-provider's own rule);
-//   - token revocation at /token/revocation (RFC 7009), for invalid_grant tests.
+//   - token revocation at /token/revocation (RFC 7009), for invalid_grant tests;
+//   - the device authorization grant (RFC 8628): /device/auth, the user code page
+//     at /device (confirmed by its Continue button), a polling interval of 1 s in
+//     every answer, device codes living --device-ttl seconds (default 600); with
+//     --slow-down the first poll of each device code is answered slow_down;
+//   - the client credentials grant, for clients registered with it.
 //
 // Test hooks (loopback only, no authentication):
 //   GET /admin/token-requests[?client_id=ID]  every POST /token seen, oldest first:
-//       [{"grant_type","client_id","resource","status","error"}]
+//       [{"grant_type","client_id","resource","scope","status","error","at"}]
+//       (at: milliseconds since the epoch)
 //   GET /admin/access-token?token=T           {"active":bool,"aud","client_id","exp"}
+//       (an access token of any grant, client credentials included)
 //   GET /admin/registrations                  every client registered at /reg, oldest first:
 //       [{"client_id","redirect_uris","application_type","grant_types","token_endpoint_auth_method"}]
 import { createServer } from 'node:http';
@@ -46,6 +54,7 @@ const { default: Provider } = await import('oidc-provider');
 function parseArgs(argv) {
   const opts = {
     port: 0, ttl: 2, consent: 'auto', requireResource: true, exitWithStdin: false,
+    deviceTTL: 600, slowDown: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const [name, inline] = argv[i].split(/=(.*)/s, 2);
@@ -55,6 +64,8 @@ function parseArgs(argv) {
       case '--ttl': opts.ttl = Number(value()); break;
       case '--consent': opts.consent = value(); break;
       case '--no-require-resource': opts.requireResource = false; break;
+      case '--device-ttl': opts.deviceTTL = Number(value()); break;
+      case '--slow-down': opts.slowDown = true; break;
       case '--exit-with-stdin': opts.exitWithStdin = true; break;
       default:
         process.stderr.write(`oauth-as: unknown argument ${argv[i]}\n`);
@@ -106,6 +117,8 @@ const provider = new Provider(issuer, {
     registration: { enabled: true },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
     revocation: { enabled: true },
+    deviceFlow: { enabled: true },
+    clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => undefined,
@@ -130,6 +143,8 @@ const provider = new Provider(issuer, {
   ttl: {
     // The resource server's accessTokenTTL does not win over this one.
     AccessToken: (ctx, token, client) => client?.x_access_token_ttl ?? opts.ttl,
+    ClientCredentials: (ctx, token, client) => client?.x_access_token_ttl ?? opts.ttl,
+    DeviceCode: opts.deviceTTL,
     Grant: 14 * 24 * 3600,
     Interaction: 3600,
     RefreshToken: 14 * 24 * 3600,
@@ -140,6 +155,8 @@ const provider = new Provider(issuer, {
 // Token requests and registrations as they arrived, for the admin hooks.
 const tokenRequests = [];
 const registrations = [];
+// Device codes already answered slow_down once (--slow-down).
+const slowed = new Set();
 
 function basicClientID(header) {
   const m = /^Basic (.+)$/i.exec(header || '');
@@ -220,7 +237,16 @@ provider.use(async (ctx, next) => {
     return;
   }
   if (path === '/admin/access-token' && method === 'GET') {
-    const at = ctx.query.token ? await provider.AccessToken.find(String(ctx.query.token)) : undefined;
+    const token = ctx.query.token ? String(ctx.query.token) : undefined;
+    const at = token ? await provider.AccessToken.find(token) : undefined;
+    // A client credentials token has no grant: active while it lives.
+    const cc = token && !at ? await provider.ClientCredentials.find(token) : undefined;
+    if (cc && !cc.isExpired) {
+      send(ctx, 200, {
+        active: true, aud: cc.aud, client_id: cc.clientId, exp: cc.exp,
+      });
+      return;
+    }
     if (!at || at.isExpired) {
       send(ctx, 200, { active: false });
       return;
@@ -268,10 +294,20 @@ provider.use(async (ctx, next) => {
       grant_type: form.grant_type ?? null,
       client_id: form.client_id ?? basicClientID(ctx.get('authorization')) ?? null,
       resource: form.resource ?? null,
+      scope: form.scope ?? null,
       status: 0,
       error: null,
+      at: Date.now(),
     };
     tokenRequests.push(entry);
+    if (opts.slowDown && form.grant_type === 'urn:ietf:params:oauth:grant-type:device_code'
+      && !slowed.has(form.device_code)) {
+      slowed.add(form.device_code);
+      entry.status = 400;
+      entry.error = 'slow_down';
+      send(ctx, 400, { error: 'slow_down', error_description: 'poll more slowly' });
+      return;
+    }
     if (opts.requireResource && !form.resource) {
       entry.status = 400;
       entry.error = 'invalid_target';
@@ -284,6 +320,15 @@ provider.use(async (ctx, next) => {
       entry.error = (typeof ctx.body === 'string' ? JSON.parse(ctx.body) : ctx.body)?.error ?? null;
     } catch {
       entry.error = null;
+    }
+    return;
+  }
+
+  if (path === '/device/auth' && method === 'POST') {
+    await next();
+    if (ctx.status === 200) {
+      const body = typeof ctx.body === 'string' ? JSON.parse(ctx.body) : ctx.body;
+      send(ctx, 200, { ...body, interval: 1 });
     }
     return;
   }

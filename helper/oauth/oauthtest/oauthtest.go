@@ -58,6 +58,13 @@ type Options struct {
 	// Consent is "auto" (the default: log in and consent without a page) or
 	// "interactive" (a page with Allow and Deny buttons at each prompt).
 	Consent string
+	// NoRequireResource lets token requests without a resource indicator through
+	// (resource indicators off, as Microsoft Entra has them).
+	NoRequireResource bool
+	// DeviceTTL is the lifetime of device codes; zero is 600 s.
+	DeviceTTL time.Duration
+	// SlowDown answers slow_down to the first poll of each device code.
+	SlowDown bool
 }
 
 type instance struct {
@@ -139,7 +146,17 @@ func (in *instance) start(o Options) {
 		in.missing, in.err = true, fmt.Errorf("oidc-provider is not installed in %s: run scripts/setup-oauth-as.sh", dir)
 		return
 	}
-	in.as, in.stdin, in.err = run(node, dir, "--port", "0", "--exit-with-stdin", "--consent", o.Consent)
+	args := []string{"--port", "0", "--exit-with-stdin", "--consent", o.Consent}
+	if o.NoRequireResource {
+		args = append(args, "--no-require-resource")
+	}
+	if o.DeviceTTL > 0 {
+		args = append(args, "--device-ttl", fmt.Sprint(int(o.DeviceTTL/time.Second)))
+	}
+	if o.SlowDown {
+		args = append(args, "--slow-down")
+	}
+	in.as, in.stdin, in.err = run(node, dir, args...)
 }
 
 func run(node, dir string, args ...string) (*AS, io.WriteCloser, error) {
@@ -222,6 +239,11 @@ type ClientOptions struct {
 	// AccessTokenTTL is the lifetime of this client's access tokens; zero is the
 	// server's default (2 s).
 	AccessTokenTTL time.Duration
+	// Machine registers a confidential client of the client credentials grant
+	// only: no redirect URIs, no code flow.
+	Machine bool
+	// JWKS is the client's public keys ({"keys":[...]}), for private_key_jwt.
+	JWKS map[string]any
 }
 
 // Register registers a native client with the authorization_code and
@@ -238,8 +260,18 @@ func (as *AS) Register(t testing.TB, o ClientOptions) *Registration {
 	if o.Confidential {
 		meta["token_endpoint_auth_method"] = "client_secret_basic"
 	}
+	if o.Machine {
+		meta["application_type"] = "web"
+		meta["redirect_uris"] = []string{}
+		meta["grant_types"] = []string{"client_credentials"}
+		meta["response_types"] = []string{}
+		meta["token_endpoint_auth_method"] = "client_secret_basic"
+	}
 	if o.AuthMethod != "" {
 		meta["token_endpoint_auth_method"] = o.AuthMethod
+	}
+	if o.JWKS != nil {
+		meta["jwks"] = o.JWKS
 	}
 	if o.AccessTokenTTL > 0 {
 		meta["x_access_token_ttl"] = int(o.AccessTokenTTL / time.Second)
@@ -332,8 +364,11 @@ type TokenRequest struct {
 	GrantType string  `json:"grant_type"`
 	ClientID  string  `json:"client_id"`
 	Resource  *string `json:"resource"`
+	Scope     *string `json:"scope"`
 	Status    int     `json:"status"`
 	Error     *string `json:"error"`
+	// At is when the server saw it, in milliseconds since the epoch.
+	At int64 `json:"at"`
 }
 
 // TokenRequests returns the token requests of clientID, oldest first.
