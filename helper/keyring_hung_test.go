@@ -143,6 +143,15 @@ func TestHungKeyringIsAskedOnce(t *testing.T) {
 		t.Errorf("auto get said %q; want one notice naming the remembered failure", s)
 	}
 
+	// Explaining a record that is absent names the remembered failure too,
+	// without asking again.
+	if err := h2.NoToken(ctx, "absent", tok.URL); err == nil || !strings.Contains(err.Error(), "did not answer at") {
+		t.Errorf("NoToken = %v; want it to name the remembered failure", err)
+	}
+	if n := bus.accepted.Load(); n != asked {
+		t.Fatalf("NoToken asked the remembered keyring")
+	}
+
 	// keyring mode fails at once, naming it.
 	hk := memoHelper(home, bus.addr, Keyring, clock, io.Discard)
 	defer hk.Close()
