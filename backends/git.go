@@ -37,8 +37,8 @@ type GitCredential struct {
 	RefreshToken string
 
 	// Foreign marks an item of another program's layout that the OS's git helper
-	// also reads and erases but never replaces (git-credential-gnome-keyring's
-	// items, which libsecret finds): StoreGit leaves it alone.
+	// also reads and erases but never replaces (on the Secret Service, an item of
+	// another schema that libsecret's search finds): StoreGit leaves it alone.
 	Foreign bool
 }
 

@@ -85,7 +85,8 @@ func (s *storeSet) notice(format string, args ...any) {
 
 // read runs find against the stores the mode reads and returns the record found
 // and where. Auto reads the file when the keyring misses or fails, with the one
-// notice when it failed. When the keyring holds the record, auto also looks in
+// notice when it failed (a locked keyring may hold the record: the notice says
+// the answer comes from the file only). When the keyring holds the record, auto also looks in
 // the file: a copy there beside a keyring copy was written while the keyring
 // could not be used (a write that reaches the keyring removes the file's copy),
 // so it is the newer one unless fileOlder, from what the two records carry, says
@@ -114,7 +115,13 @@ func read[R any](ctx context.Context, s *storeSet, k recordKind,
 		return kr, InKeyring, nil
 	}
 	if kerr != nil && !errors.Is(kerr, backends.ErrNoKeyring) {
-		s.notice("%s; read the plaintext file %s", keyringFailure(kerr), k.file)
+		// A locked keyring may hold the record (a locked KeePassXC hides its
+		// items): say that the answer comes from the file only.
+		only := ""
+		if errors.Is(kerr, backends.ErrLocked) {
+			only = " only"
+		}
+		s.notice("%s; read the plaintext file %s%s", keyringFailure(kerr), k.file, only)
 	}
 	fr, _, err := find(ctx, s.file)
 	if err != nil {

@@ -6,7 +6,10 @@
 #
 # What it installs when missing (apt-get, as root or with password-less sudo): git,
 # util-linux's flock, dbus and gnome-keyring and libsecret-tools (a private Secret
-# Service), wine64 and a MinGW compiler (the Windows backend's tests as Windows
+# Service), KeePassXC (a second Secret Service provider), python3-keyring (another
+# tool's items), gcc, pkg-config and libsecret-1-dev (git 2.39's
+# git-credential-libsecret, which the tests build from the source Debian's git
+# package ships), wine64 and a MinGW compiler (the Windows backend's tests as Windows
 # binaries), Node's packages for the test authorization server, and Chromium (the
 # login flow). Each step says what it runs. Under CI=true a test whose real component
 # is missing fails instead of skipping.
@@ -37,6 +40,7 @@ step "packages"
 # libsecret's secret-tool; Wine and MinGW for the Windows tests; Chromium for the
 # login flow; Node for the test authorization server, unless one is installed.
 packages=(git util-linux ca-certificates dbus-daemon dbus-bin gnome-keyring libsecret-tools
+	keepassxc python3-keyring python3-secretstorage gcc libc6-dev pkg-config libsecret-1-dev
 	wine64 gcc-mingw-w64-x86-64-win32 chromium fonts-liberation)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 apt_install "${packages[@]}"
@@ -54,8 +58,9 @@ fi
 go vet ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-# with_ss runs a command under a private gnome-keyring, and once more if that
-# daemon crashed under it (exit 86, its log printed above). gnome-keyring 42 can
+# with_ss runs a command under a private Secret Service (gnome-keyring, or the
+# provider given with --provider), and once more if that provider crashed under it
+# (exit 86, its log printed above; KeePassXC 2.7.4 has been seen to segfault too). gnome-keyring 42 can
 # abort when clients with short-lived connections follow each other closely
 # ("gkd_secret_service_get_pkcs11_session: assertion 'client' failed", an
 # upstream bug: Debian #1147303, GNOME gnome-keyring#144); a credential helper is
@@ -64,20 +69,34 @@ with_ss() {
 	local rc=0
 	scripts/with-secret-service.sh "$@" || rc=$?
 	if [ "$rc" -eq 86 ]; then
-		echo "test.sh: gnome-keyring-daemon crashed under the tests (upstream bug, see above); running this step once more" >&2
+		echo "test.sh: the Secret Service provider crashed under the tests (upstream bug, see above); running this step once more" >&2
 		rc=0
 		scripts/with-secret-service.sh "$@" || rc=$?
 	fi
 	return "$rc"
 }
 
+# The TestStartedLocked* tests need a collection that starts locked, every other
+# keyring test an unlocked one: each run selects its own, and a test in the wrong
+# run fails under CI instead of skipping.
+unlocked=(-skip '^TestStartedLocked')
+locked=(-run '^TestStartedLocked')
+
 step "unit, transcript and real-process tests, against a real gnome-keyring"
 # -p 1: packages share one gnome-keyring, and the backend's TestLocked locks its
 # collection for a moment; other packages' keyring tests must not run then.
-with_ss go test -count=1 -p 1 ./...
+with_ss go test -count=1 -p 1 "${unlocked[@]}" ./...
 
 step "a Secret Service whose collection starts locked"
-with_ss --locked go test -count=1 -run 'Locked' ./backends/secretservice/ ./cmd/mcpcred/
+with_ss --locked go test -count=1 "${locked[@]}" ./backends/secretservice/ ./cmd/mcpcred/
+
+step "the same against KeePassXC (offscreen, no display): the backend's suites, the helper suite, git, locked"
+# The backend package holds the keyring conformance suite, the helper suite,
+# duplicates (python keyring), prompts and locking; cmd/mcpcred's tests run the
+# binary on it, and drive real git with mcpcred and with git 2.39's libsecret
+# helper.
+with_ss --provider keepassxc go test -count=1 -p 1 "${unlocked[@]}" ./backends/secretservice/ ./cmd/mcpcred/
+with_ss --provider keepassxc --locked go test -count=1 "${locked[@]}" ./backends/secretservice/ ./cmd/mcpcred/
 
 step "Windows: the Credential Manager backend, the file store and the helper as Windows binaries under Wine"
 scripts/wine-test.sh -count=1 ./backends/wincred/ ./backends/file/ ./helper/ ./protocol/

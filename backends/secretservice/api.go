@@ -20,24 +20,23 @@ const DefaultTimeout = 5 * time.Second
 // ContentType is the content type of secrets the Keyring writes, as keyring-rs.
 const ContentType = "text/plain"
 
-// PromptPolicy says whether the Keyring may show the service's prompts (unlock a
+// PromptPolicy says whether the Keyring runs the service's prompts (unlock a
 // collection, confirm a change).
 type PromptPolicy int
 
 const (
-	// PromptAuto allows prompts only when DISPLAY or WAYLAND_DISPLAY is set, where a
-	// prompter can show a window.
+	// PromptAuto runs every prompt the service returns, display or not, and waits
+	// for it until the deadline.
 	PromptAuto PromptPolicy = iota
-	// PromptNever never prompts: a locked collection is backends.ErrLocked at once.
+	// PromptNever runs none: a locked collection, or a change the service wants
+	// confirmed, is backends.ErrLocked at once.
 	PromptNever
-	// PromptAlways prompts whenever the service asks, waiting until the deadline.
-	PromptAlways
 )
 
 // Config configures a Keyring.
 type Config struct {
 	backends.Options
-	// Prompt decides whether prompts may be shown; the zero value is PromptAuto.
+	// Prompt decides whether prompts are run; the zero value is PromptAuto.
 	Prompt PromptPolicy
 	// Address is the D-Bus address to use; empty means the session bus, found as the
 	// package documentation says.
@@ -64,4 +63,5 @@ type Item struct {
 	Attributes  map[string]string
 	Secret      []byte
 	ContentType string
+	Modified    uint64 // Unix seconds; 0 when the service does not say
 }

@@ -204,11 +204,15 @@ func public(op string, err *error) {
 	}
 }
 
-// errPromptOff reports a prompt the Keyring may not show.
-var errPromptOff = fmt.Errorf("the Secret Service wants to prompt, and prompting is off here: %w", backends.ErrLocked)
+// errPromptOff reports a prompt the Keyring may not run (PromptNever).
+var errPromptOff = fmt.Errorf("the Secret Service wants to prompt, and prompting is off: %w", backends.ErrLocked)
 
-// runPrompt shows the prompt at p, if prompting is allowed, and returns the result
-// of its Completed signal. It ends by ctx's deadline, dismissing the prompt then.
+// runPrompt runs the prompt at p, unless prompting is off, and returns the result
+// of its Completed signal. Display or not: some services (KeePassXC) answer every
+// CreateItem and Delete with a prompt that completes at once with no UI, and one
+// that does need a person fails by itself where none can be shown (gnome-keyring's
+// prompter without a display) or is bounded here. It ends by ctx's deadline,
+// dismissing the prompt then.
 func (k *Keyring) runPrompt(ctx context.Context, c *dbus.Conn, p dbus.ObjectPath) (dbus.Variant, error) {
 	if !k.promptAllowed() {
 		dismiss(c, p)
@@ -246,7 +250,8 @@ func (k *Keyring) runPrompt(ctx context.Context, c *dbus.Conn, p dbus.ObjectPath
 			return v, nil
 		case <-ctx.Done():
 			dismiss(c, p)
-			return dbus.Variant{}, fmt.Errorf("nobody answered the prompt in time: %w (%w)", backends.ErrLocked, ctx.Err())
+			return dbus.Variant{}, fmt.Errorf("the Secret Service's prompt (an unlock or a confirmation, for a person at the screen) got no answer within the %v timeout: %w (%w)",
+				k.timeout(), backends.ErrLocked, ctx.Err())
 		}
 	}
 }
@@ -256,10 +261,10 @@ func dismiss(c *dbus.Conn, p dbus.ObjectPath) {
 	c.Object(busName, p).Call(ifacePrompt+".Dismiss", dbus.FlagNoAutoStart|dbus.FlagNoReplyExpected)
 }
 
-// unlock unlocks objs (items or collections), prompting if allowed.
+// unlock unlocks objs (items or collections), prompting unless prompting is off.
 func (k *Keyring) unlock(ctx context.Context, c *dbus.Conn, objs []dbus.ObjectPath) error {
 	if !k.promptAllowed() {
-		return fmt.Errorf("%d matching object(s) locked, and prompting is off here: %w", len(objs), backends.ErrLocked)
+		return fmt.Errorf("%d matching object(s) locked, and prompting is off: %w", len(objs), backends.ErrLocked)
 	}
 	var done []dbus.ObjectPath
 	var p dbus.ObjectPath

@@ -41,14 +41,24 @@
 // keyring-rs reads.
 //
 // Lookups search {service, username} with Service.SearchItems over every collection,
-// so items written by Codex, go-keyring or secret-tool with extra attributes are
-// found. Of the matches only unlocked ones count: two or more is
-// backends.ErrAmbiguous. When every match is locked, the Keyring unlocks them
-// (see Prompts) or returns backends.ErrLocked. Set updates the one matching item in
-// place (Item.SetSecret, keeping its label and attributes), and otherwise creates
-// the item in the default collection with CreateItem(replace=true) and the full
-// attribute set. Set does not compare with the stored secret first: the helper layer
-// already skips identical stores.
+// so items written by Codex, go-keyring, secret-tool or python's keyring with extra
+// attributes are found. Of the matches only unlocked ones count. Several matches
+// (another tool's second item for the key) are not an error: Get reads the newest
+// by the items' Modified property (then by path, so every reader picks the same),
+// Set updates that one in place (Item.SetSecret, keeping its label and attributes)
+// and deletes the others, and Delete deletes every match. With no match, Set
+// creates the item in the default collection with CreateItem(replace=false) and
+// the full attribute set. Set does not compare with the stored secret first: the
+// helper layer already skips identical stores. Doctor names the keys of mcpcred's
+// and keyring-rs's items that have duplicates.
+//
+// When every match is locked, the Keyring unlocks them (see Prompts) or returns
+// backends.ErrLocked. A search that finds nothing, locked or not, is "absent" only
+// if no locked collection hides its items: KeePassXC reports neither the items of
+// a locked database nor locked matches, so while a collection is locked and lists
+// no Items an empty search means "locked". The Keyring unlocks such collections
+// (a prompt) and searches again, or returns backends.ErrLocked; Delete never
+// reports success for an item it could not see.
 //
 // The default collection is the "default" alias. When the service has no such
 // alias, the Keyring uses the collection /org/freedesktop/secrets/collection/login
@@ -60,19 +70,25 @@
 // # Prompts
 //
 // A locked collection, or a delete/create the service wants confirmed, needs a
-// prompt. Config.Prompt decides whether one may be shown: PromptAuto (the default)
-// allows it only when DISPLAY or WAYLAND_DISPLAY is set, PromptNever never, and
-// PromptAlways always. Without permission the Keyring does not call Unlock at all
-// and returns backends.ErrLocked. With it, it subscribes to Completed, calls
-// Prompt.Prompt, and waits until the deadline; on timeout it sends Prompt.Dismiss.
-// A dismissed prompt is backends.ErrLocked.
+// prompt; KeePassXC answers every CreateItem and Delete with one that completes at
+// once with no UI. With PromptAuto (the default) the Keyring runs every prompt the
+// service returns, display or not: it subscribes to Completed, calls
+// Prompt.Prompt, and waits until the deadline (Options.Timeout); on timeout it
+// sends Prompt.Dismiss and fails with one line saying that the prompt needed a
+// person and got no answer. Where no prompter can show a window (gnome-keyring
+// without a display) the service dismisses the prompt itself at once. A dismissed
+// prompt is backends.ErrLocked. PromptNever runs no prompt and calls no Unlock:
+// any prompt is backends.ErrLocked at once.
 //
 // # Lower-level API
 //
 // SearchItems, ReadItem, StoreItem and DeleteItem work on arbitrary attribute sets
 // (for the git credential layout) with the same connection, session, unlocking and
-// error rules. StoreItem updates the one item whose attributes are exactly the given
-// ones in place, else creates one with CreateItem(replace=true).
+// error rules. StoreItem updates the newest item whose attributes are exactly the
+// given ones in place (deleting other exact matches), else creates one with
+// CreateItem(replace=false). Attributes KeePassXC adds to every item (its entry's
+// Title, UserName, URL, Notes, Path, Uuid) are left out of what ReadItem returns
+// and of "exactly".
 //
 // # Errors
 //

@@ -22,11 +22,28 @@ package secretservice
 // Searches put only the present fields in the attributes, as libsecret does; with
 // a protocol they also find items of other schemas with those attributes (libsecret
 // searches with SECRET_SCHEMA_DONT_MATCH_NAME, to find git-credential-gnome-keyring's
-// org.gnome.keyring.NetworkPassword items), without one only org.git.Password items.
+// org.gnome.keyring.NetworkPassword items), without one org.git.Password and
+// org.gnome.keyring.NetworkPassword items.
+//
+// Older git (2.39 and before: Debian 12) has git-credential-libsecret look up and
+// store only org.gnome.keyring.NetworkPassword items, with the same attributes and
+// the bare password as the secret. So that it finds what mcpcred stores, a
+// password credential is written twice: the org.git.Password item above (with
+// expiry and refresh token, which the newer helper reads), and a compatibility
+// item with the same attributes under xdg:schema=org.gnome.keyring.NetworkPassword
+// whose secret is the password alone. The two items of one identity are one
+// credential to GitSearch, GitPut and GitDelete: it reads the newer item (of
+// equally old ones the org.git.Password item), GitPut rewrites both and GitDelete
+// removes both. So backends.StoreGit, which keeps what GitPut wrote and deletes
+// the other matches, never separates them. An authtype credential has no
+// compatibility item: the old helper has no field for it. Items of any other
+// schema that a search finds are Foreign.
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,11 +54,15 @@ import (
 const (
 	attrSchema           = "xdg:schema"
 	gitSchema            = "org.git.Password"
+	legacySchema         = "org.gnome.keyring.NetworkPassword"
 	attrProtocol         = "protocol"
 	attrAuthTypeProtocol = "authtype_protocol"
 )
 
-var _ backends.GitKeyring = (*Keyring)(nil)
+var (
+	_ backends.GitKeyring = (*Keyring)(nil)
+	_ backends.GitLayout  = (*Keyring)(nil)
+)
 
 // splitGitHost splits host into libsecret's server and port attributes. The port
 // is what follows the last ":" when that is a decimal number from 1 to 65535 and
@@ -137,10 +158,25 @@ func parseGitItem(it *Item) (c backends.GitCredential, ok bool) {
 	return c, c.ApplySecret(strings.Split(string(it.Secret), "\n"), isAuthType)
 }
 
+// gitFound is one item a search found, as a credential, with its schema and age.
+type gitFound struct {
+	c        backends.GitCredential
+	schema   string
+	modified uint64
+}
+
+// ownLayout reports whether f is one of the two items this layout writes for a
+// password credential (rather than an authtype item or another program's item).
+func (f *gitFound) ownLayout() bool {
+	return f.c.AuthType == "" && (f.schema == gitSchema || f.schema == legacySchema)
+}
+
 // gitSearch runs the searches for q: password items (by protocol when q has one,
-// like libsecret, else by schema) and authtype items (always by schema). It
-// returns the credentials read: org.git.Password items, and others.
-func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, others []backends.GitCredential, err error) {
+// like libsecret, else by schema, ours and the compatibility one) and authtype
+// items (always by schema). It returns the credentials read, newest first, and of
+// equally old ones org.git.Password items first, each password credential's two
+// items as one (gitFold).
+func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
 	var searches []map[string]string
 	if q.HasProtocol {
 		pw := gitAttrs(q)
@@ -150,17 +186,19 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, oth
 		at[attrAuthTypeProtocol] = q.Protocol
 		searches = append(searches, pw, at)
 	} else {
-		bySchema := gitAttrs(q)
-		bySchema[attrSchema] = gitSchema
-		searches = append(searches, bySchema)
+		for _, schema := range []string{gitSchema, legacySchema} {
+			bySchema := gitAttrs(q)
+			bySchema[attrSchema] = schema
+			searches = append(searches, bySchema)
+		}
 	}
 	seen := map[ItemPath]bool{}
+	var found []gitFound
 	for _, attrs := range searches {
 		paths, err := k.SearchItems(ctx, attrs)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		slices.Sort(paths)
 		for _, p := range paths {
 			if seen[p] {
 				continue
@@ -171,27 +209,63 @@ func (k *Keyring) gitSearch(ctx context.Context, q backends.GitQuery) (ours, oth
 				continue // deleted meanwhile
 			}
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			c, ok := parseGitItem(it)
-			if !ok {
-				continue
-			}
-			if it.Attributes[attrSchema] == gitSchema {
-				ours = append(ours, c)
-			} else {
-				c.Foreign = true
-				others = append(others, c)
+			if c, ok := parseGitItem(it); ok {
+				found = append(found, gitFound{c, it.Attributes[attrSchema], it.Modified})
 			}
 		}
 	}
-	return ours, others, nil
+	slices.SortStableFunc(found, func(a, b gitFound) int {
+		switch {
+		case a.modified != b.modified:
+			return cmp.Compare(b.modified, a.modified)
+		case a.schema == gitSchema && b.schema != gitSchema:
+			return -1
+		case b.schema == gitSchema && a.schema != gitSchema:
+			return 1
+		}
+		return 0
+	})
+	return gitFold(found), nil
 }
 
-// GitSearch implements backends.GitKeyring: org.git.Password items first.
+// gitFold makes the items of one password credential (its org.git.Password item,
+// its compatibility item, and any duplicate of either) one credential, in the
+// place of the newest: its fields are the newest item's, so a password an older
+// git stored over the compatibility item is the one read, without expiry as that
+// git keeps none, and otherwise the item that keeps expiry and refresh token is.
+// Its ID is the org.git.Password item's when there is one, the item GitPut
+// returns. found is newest first; other items are left as they are.
+func gitFold(found []gitFound) []backends.GitCredential {
+	type group struct {
+		at    int  // index in out
+		ourID bool // out[at].ID is an org.git.Password item's
+	}
+	var out []backends.GitCredential
+	groups := map[backends.GitQuery]*group{}
+	for i := range found {
+		f := &found[i]
+		if !f.ownLayout() {
+			c := f.c
+			c.Foreign = f.schema != gitSchema
+			out = append(out, c)
+			continue
+		}
+		g, ok := groups[f.c.Query()]
+		if !ok {
+			groups[f.c.Query()] = &group{at: len(out), ourID: f.schema == gitSchema}
+			out = append(out, f.c)
+		} else if !g.ourID && f.schema == gitSchema {
+			out[g.at].ID, g.ourID = f.c.ID, true
+		}
+	}
+	return out
+}
+
+// GitSearch implements backends.GitLayout.
 func (k *Keyring) GitSearch(ctx context.Context, q backends.GitQuery) ([]backends.GitCredential, error) {
-	ours, others, err := k.gitSearch(ctx, q)
-	return append(ours, others...), err
+	return k.gitSearch(ctx, q)
 }
 
 // GitStore implements backends.GitKeyring.
@@ -199,47 +273,63 @@ func (k *Keyring) GitStore(ctx context.Context, c backends.GitCredential) error 
 	return backends.StoreGit(ctx, k, c)
 }
 
-// GitPut implements backends.GitLayout. It writes c's item, updating in place
-// the one with exactly these attributes.
-//
-// The service's CreateItem(replace=true), which libsecret uses too, overwrites an
-// item whose attributes merely include the new ones. That is git's rule for a path
-// or a user the new credential lacks, but not for a port (the host differs): such
-// an item, if it is the one overwritten, is written back as it was.
+// GitPut implements backends.GitLayout. It writes c's item and, for a password
+// credential, first its compatibility item, each updating in place the one with
+// exactly those attributes (StoreItem never overwrites an item with more), and
+// returns the org.git.Password item's path.
 func (k *Keyring) GitPut(ctx context.Context, c backends.GitCredential) (string, error) {
 	attrs := gitItemAttrs(&c)
-	q := c.Query()
-	// What CreateItem could overwrite that git's rule keeps.
-	supers, err := k.SearchItems(ctx, attrs)
-	if err != nil {
-		return "", err
-	}
-	keep := map[ItemPath]*Item{}
-	for _, p := range supers {
-		it, err := k.ReadItem(ctx, p)
-		if errors.Is(err, backends.ErrNotFound) {
-			continue
-		}
-		if err != nil {
+	if c.AuthType == "" {
+		// The compatibility item first: of equally old items the org.git.Password
+		// one is read, and a later write is never older.
+		if _, err := k.StoreItem(ctx, gitLabel(&c), compatAttrs(attrs), []byte(c.Password)); err != nil {
 			return "", err
-		}
-		if o, ok := parseGitItem(it); !ok || !q.Matches(&o) {
-			keep[p] = it
 		}
 	}
 	path, err := k.StoreItem(ctx, gitLabel(&c), attrs, c.Secret())
-	if err != nil {
-		return "", err
-	}
-	if old, ok := keep[path]; ok {
-		if _, err := k.StoreItem(ctx, old.Label, old.Attributes, old.Secret); err != nil {
-			return "", err
-		}
-	}
-	return string(path), nil
+	return string(path), err
 }
 
-// GitDelete implements backends.GitKeyring.
+// compatAttrs are the attributes of the compatibility item beside the
+// org.git.Password item with attrs.
+func compatAttrs(attrs map[string]string) map[string]string {
+	a := maps.Clone(attrs)
+	a[attrSchema] = legacySchema
+	return a
+}
+
+// GitDelete implements backends.GitLayout. For a password credential of this
+// layout it removes both of its items (and any duplicate of either): the one
+// GitSearch named, and those with exactly its attributes under either schema.
 func (k *Keyring) GitDelete(ctx context.Context, c backends.GitCredential) error {
-	return k.DeleteItem(ctx, ItemPath(c.ID))
+	err := k.DeleteItem(ctx, ItemPath(c.ID))
+	if err != nil && !errors.Is(err, backends.ErrNotFound) || c.Foreign || c.AuthType != "" {
+		return err
+	}
+	attrs := gitItemAttrs(&c)
+	for _, want := range []map[string]string{attrs, compatAttrs(attrs)} {
+		paths, serr := k.SearchItems(ctx, want)
+		if serr != nil {
+			return serr
+		}
+		for _, p := range paths {
+			it, rerr := k.ReadItem(ctx, p)
+			if errors.Is(rerr, backends.ErrNotFound) {
+				continue
+			}
+			if rerr != nil {
+				return rerr
+			}
+			if !maps.Equal(it.Attributes, want) {
+				continue // another credential: a path, a user or a port more
+			}
+			switch derr := k.DeleteItem(ctx, p); {
+			case derr == nil:
+				err = nil // the credential was there
+			case !errors.Is(derr, backends.ErrNotFound):
+				return derr
+			}
+		}
+	}
+	return err
 }

@@ -4,7 +4,10 @@ package secretservice
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
 )
@@ -90,7 +93,7 @@ func TestParseGitItemForeign(t *testing.T) {
 // TestGitStoreReplaces: on the real service, a store replaces what git's rule
 // says (path, other kind) and keeps what it does not (another port).
 func TestGitStoreReplaces(t *testing.T) {
-	kr := realKeyring(t, Config{Prompt: PromptNever})
+	kr := realKeyring(t, Config{})
 	ctx := tctx(t)
 	host := unique("gitstore-") + ".example"
 	q := backends.GitQuery{Protocol: "https", HasProtocol: true, Host: host, HasHost: true}
@@ -129,7 +132,10 @@ func TestGitStoreReplaces(t *testing.T) {
 	for _, c := range cs {
 		got = append(got, c.Host+"|"+c.Path+"|"+c.Password+c.Credential)
 	}
-	if len(cs) != 2 || !contains(got, host+"||tok") || !contains(got, host+":8443||port-pw") {
+	// The port credential's two items (org.git.Password, and the compatibility
+	// item for git 2.39) are one credential.
+	slices.Sort(got)
+	if len(got) != 2 || !contains(got, host+"||tok") || !contains(got, host+":8443||port-pw") {
 		t.Fatalf("after the token store: %q", got)
 	}
 	plain := user(host)
@@ -140,7 +146,8 @@ func TestGitStoreReplaces(t *testing.T) {
 	for _, c := range cs {
 		got = append(got, c.Host+"|"+c.Password+c.Credential+"|"+c.AuthType)
 	}
-	if len(cs) != 2 || !contains(got, host+"|pw|") || !contains(got, host+":8443|port-pw|") {
+	slices.Sort(got)
+	if len(got) != 2 || !contains(got, host+"|pw|") || !contains(got, host+":8443|port-pw|") {
 		t.Fatalf("after the password store: %q", got)
 	}
 }
@@ -152,4 +159,74 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestGitTwoSchemas: on the real service, a password credential is two items
+// (org.git.Password with expiry and refresh token, org.gnome.keyring.NetworkPassword
+// with the bare password) that GitSearch returns as one credential, named by the
+// org.git.Password item; a compatibility item written later (an older git storing
+// a new password) is the one read, without expiry; GitDelete removes both.
+func TestGitTwoSchemas(t *testing.T) {
+	kr := realKeyring(t, Config{})
+	ctx := tctx(t)
+	host := unique("gittwo-") + ".example"
+	c := backends.GitCredential{Protocol: "https", Host: host, Username: "bob", HasUser: true,
+		Password: "pw", Expiry: 4102444800, RefreshToken: "rt"}
+	t.Cleanup(func() {
+		for _, schema := range []string{gitSchema, legacySchema} {
+			ps, _ := kr.SearchItems(context.Background(), map[string]string{attrSchema: schema, "server": host})
+			for _, p := range ps {
+				_ = kr.DeleteItem(context.Background(), p)
+			}
+		}
+	})
+	items := func(schema string) []*Item {
+		t.Helper()
+		ps, err := kr.SearchItems(ctx, map[string]string{attrSchema: schema, "server": host})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*Item
+		for _, p := range ps {
+			it, err := kr.ReadItem(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, it)
+		}
+		return out
+	}
+	if err := kr.GitStore(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	ours, compat := items(gitSchema), items(legacySchema)
+	if len(ours) != 1 || len(compat) != 1 || string(compat[0].Secret) != "pw" ||
+		string(ours[0].Secret) != "pw\npassword_expiry_utc=4102444800\noauth_refresh_token=rt" {
+		t.Fatalf("after GitStore: %d org.git.Password and %d compatibility items; want one each with their secrets", len(ours), len(compat))
+	}
+	q := c.Query()
+	cs, err := kr.GitSearch(ctx, q)
+	if err != nil || len(cs) != 1 || cs[0].ID != string(ours[0].Path) || cs[0].Password != "pw" ||
+		cs[0].Expiry != c.Expiry || cs[0].RefreshToken != "rt" || cs[0].Foreign {
+		t.Fatalf("GitSearch = %+v, %v; want one credential named by the org.git.Password item, with its expiry", cs, err)
+	}
+	// git 2.39 stores a new password over the compatibility item, a second later
+	// (Modified counts seconds).
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := kr.StoreItem(ctx, compat[0].Label, compat[0].Attributes, []byte("newer")); err != nil {
+		t.Fatal(err)
+	}
+	cs, err = kr.GitSearch(ctx, q)
+	if err != nil || len(cs) != 1 || cs[0].ID != string(ours[0].Path) || cs[0].Password != "newer" || cs[0].Expiry != 0 || cs[0].RefreshToken != "" {
+		t.Fatalf("GitSearch after the old helper's store = %+v, %v; want its password, no expiry, named by the org.git.Password item", cs, err)
+	}
+	if err := kr.GitDelete(ctx, cs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(items(gitSchema)), len(items(legacySchema)); n != 0 || m != 0 {
+		t.Fatalf("after GitDelete: %d org.git.Password and %d compatibility items left; want none", n, m)
+	}
+	if err := kr.GitDelete(ctx, cs[0]); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("GitDelete again: err = %v, want ErrNotFound", err)
+	}
 }

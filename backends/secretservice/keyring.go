@@ -6,10 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -52,23 +53,19 @@ func New(cfg Config) *Keyring {
 // Name implements backends.Keyring.
 func (k *Keyring) Name() string { return "secret-service" }
 
-func (k *Keyring) promptAllowed() bool {
-	switch k.cfg.Prompt {
-	case PromptAlways:
-		return true
-	case PromptNever:
-		return false
+func (k *Keyring) promptAllowed() bool { return k.cfg.Prompt != PromptNever }
+
+// timeout is the configured bound of one operation.
+func (k *Keyring) timeout() time.Duration {
+	if k.cfg.Timeout <= 0 {
+		return DefaultTimeout
 	}
-	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	return k.cfg.Timeout
 }
 
 // deadline bounds ctx by the configured timeout.
 func (k *Keyring) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	t := k.cfg.Timeout
-	if t <= 0 {
-		t = DefaultTimeout
-	}
-	return context.WithTimeout(ctx, t)
+	return context.WithTimeout(ctx, k.timeout())
 }
 
 // state returns the connection and session, connecting and opening them if needed.
@@ -248,34 +245,146 @@ func (k *Keyring) search(ctx context.Context, attrs map[string]string) (unlocked
 // searchUnlocked returns the unlocked items matching attrs. If there are none but
 // locked ones match, it unlocks those (when prompting is allowed) or fails with
 // backends.ErrLocked.
+//
+// A search that finds nothing at all is "absent" only when no collection hides its
+// items: KeePassXC lists neither the items of a locked database nor any locked
+// match, so an empty answer while such a collection is locked (Locked true and no
+// Items) means "locked". Those collections are unlocked (a prompt, bounded by the
+// deadline) and the search runs again, or the error matches backends.ErrLocked.
 func (k *Keyring) searchUnlocked(ctx context.Context, attrs map[string]string) ([]dbus.ObjectPath, error) {
 	unlocked, locked, err := k.search(ctx, attrs)
-	if err != nil || len(unlocked) > 0 || len(locked) == 0 {
+	if err != nil || len(unlocked) > 0 {
 		return unlocked, err
 	}
 	c, _, err := k.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.unlock(ctx, c, locked); err != nil {
+	if len(locked) == 0 {
+		hiding, err := hidingCollections(ctx, c)
+		if err != nil || len(hiding) == 0 {
+			return nil, err
+		}
+		if err := k.unlock(ctx, c, hiding); err != nil {
+			return nil, fmt.Errorf("%s is locked, and a locked collection hides its items: %w",
+				strings.Join(pathStrings(hiding), ", "), err)
+		}
+	} else if err := k.unlock(ctx, c, locked); err != nil {
 		return nil, err
 	}
 	unlocked, _, err = k.search(ctx, attrs)
 	return unlocked, err
 }
 
-// findOne returns the one unlocked item matching attrs.
-func (k *Keyring) findOne(ctx context.Context, attrs map[string]string) (dbus.ObjectPath, error) {
+// hidingCollections returns the locked collections that list no items: the ones
+// whose items a search cannot see.
+func hidingCollections(ctx context.Context, c *dbus.Conn) ([]dbus.ObjectPath, error) {
+	var all []dbus.ObjectPath
+	if err := getProp(ctx, c, servicePath, ifaceService, "Collections", &all); err != nil {
+		return nil, wrap("list collections", err)
+	}
+	var hiding []dbus.ObjectPath
+	for _, coll := range all {
+		var locked bool
+		if err := getProp(ctx, c, coll, ifaceCollection, "Locked", &locked); err != nil {
+			if errors.Is(wrap("", err), backends.ErrNotFound) {
+				continue // gone meanwhile
+			}
+			return nil, wrap("read Locked of "+string(coll), err)
+		}
+		if !locked {
+			continue
+		}
+		var items []dbus.ObjectPath
+		if err := getProp(ctx, c, coll, ifaceCollection, "Items", &items); err != nil && !errors.Is(wrap("", err), backends.ErrNotFound) {
+			return nil, wrap("read Items of "+string(coll), err)
+		}
+		if len(items) == 0 {
+			hiding = append(hiding, coll)
+		}
+	}
+	return hiding, nil
+}
+
+func pathStrings(ps []dbus.ObjectPath) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}
+
+// newestFirst orders items by their Modified property, newest first, and by path
+// among equals, so that every reader picks the same one of several duplicates
+// (another tool's second item for one key). An item gone meanwhile is left out.
+func newestFirst(ctx context.Context, c *dbus.Conn, items []dbus.ObjectPath) ([]dbus.ObjectPath, error) {
+	if len(items) < 2 {
+		return items, nil
+	}
+	type aged struct {
+		p   dbus.ObjectPath
+		mod uint64
+	}
+	var as []aged
+	for _, p := range items {
+		var mod uint64
+		if err := getProp(ctx, c, p, ifaceItem, "Modified", &mod); err != nil {
+			if errors.Is(wrap("", err), backends.ErrNotFound) {
+				continue
+			}
+			return nil, wrap("read Modified", err)
+		}
+		as = append(as, aged{p, mod})
+	}
+	slices.SortFunc(as, func(a, b aged) int {
+		if a.mod != b.mod {
+			if a.mod > b.mod {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(string(a.p), string(b.p))
+	})
+	out := make([]dbus.ObjectPath, len(as))
+	for i, a := range as {
+		out[i] = a.p
+	}
+	return out, nil
+}
+
+// findAll returns the unlocked items matching attrs, newest first.
+func (k *Keyring) findAll(ctx context.Context, attrs map[string]string) ([]dbus.ObjectPath, error) {
 	items, err := k.searchUnlocked(ctx, attrs)
-	switch {
-	case err != nil:
+	if err != nil || len(items) < 2 {
+		return items, err
+	}
+	c, _, err := k.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newestFirst(ctx, c, items)
+}
+
+// findNewest returns the newest unlocked item matching attrs.
+func (k *Keyring) findNewest(ctx context.Context, attrs map[string]string) (dbus.ObjectPath, error) {
+	items, err := k.findAll(ctx, attrs)
+	if err != nil {
 		return "", err
-	case len(items) == 0:
+	}
+	if len(items) == 0 {
 		return "", backends.ErrNotFound
-	case len(items) > 1:
-		return "", fmt.Errorf("%d items: %w", len(items), backends.ErrAmbiguous)
 	}
 	return items[0], nil
+}
+
+// deleteAll deletes items, ignoring those already gone.
+func (k *Keyring) deleteAll(ctx context.Context, items []dbus.ObjectPath) error {
+	for _, item := range items {
+		if err := k.deleteItem(ctx, item); err != nil && !errors.Is(err, backends.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (k *Keyring) getSecret(ctx context.Context, item dbus.ObjectPath) (value []byte, contentType string, err error) {
@@ -330,8 +439,7 @@ func (k *Keyring) defaultCollection(ctx context.Context, c *dbus.Conn) (dbus.Obj
 	return "", fmt.Errorf("no default collection (and no login collection) to store in: %w", backends.ErrUnavailable)
 }
 
-// create makes a new item in the default collection, replacing one with the same
-// attributes there.
+// create makes a new item in the default collection.
 func (k *Keyring) create(ctx context.Context, label string, attrs map[string]string, value []byte) (dbus.ObjectPath, error) {
 	var item dbus.ObjectPath
 	unlocked := false
@@ -350,7 +458,12 @@ func (k *Keyring) create(ctx context.Context, label string, attrs map[string]str
 				return err
 			}
 			var prompt dbus.ObjectPath
-			err = call(ctx, c, coll, ifaceCollection+".CreateItem", props, sec, true).Store(&item, &prompt)
+			// replace=false: the caller has looked for the item already, and the
+			// service's replace would overwrite any item whose attributes include
+			// these (another port's git credential), and fails on KeePassXC 2.7.4
+			// (InvalidArgs, the prompt dismissed). Two racing stores may leave two
+			// items; reads take the newest and the next store leaves one.
+			err = call(ctx, c, coll, ifaceCollection+".CreateItem", props, sec, false).Store(&item, &prompt)
 			if err != nil && dbusErrorName(err) == "org.freedesktop.Secret.Error.IsLocked" && !unlocked {
 				if err := k.unlock(ctx, c, []dbus.ObjectPath{coll}); err != nil {
 					return err
@@ -405,7 +518,7 @@ func (k *Keyring) Get(ctx context.Context, service, account string) (_ []byte, e
 	defer public("get", &err)
 	ctx, cancel := k.deadline(ctx)
 	defer cancel()
-	item, err := k.findOne(ctx, keyAttrs(service, account))
+	item, err := k.findNewest(ctx, keyAttrs(service, account))
 	if err != nil {
 		return nil, err
 	}
@@ -418,15 +531,20 @@ func (k *Keyring) Set(ctx context.Context, service, account string, value []byte
 	defer public("set", &err)
 	ctx, cancel := k.deadline(ctx)
 	defer cancel()
-	item, err := k.findOne(ctx, keyAttrs(service, account))
-	switch {
-	case err == nil:
-		return k.setSecret(ctx, item, value)
-	case errors.Is(err, backends.ErrNotFound):
+	items, err := k.findAll(ctx, keyAttrs(service, account))
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
 		_, err = k.create(ctx, account+"@"+service, Attributes(service, account), value)
 		return err
 	}
-	return err
+	// The newest is updated; duplicates (another tool's items) go, so that one
+	// item is left.
+	if err := k.setSecret(ctx, items[0], value); err != nil {
+		return err
+	}
+	return k.deleteAll(ctx, items[1:])
 }
 
 // Delete implements backends.Keyring.
@@ -434,11 +552,14 @@ func (k *Keyring) Delete(ctx context.Context, service, account string) (err erro
 	defer public("delete", &err)
 	ctx, cancel := k.deadline(ctx)
 	defer cancel()
-	item, err := k.findOne(ctx, keyAttrs(service, account))
+	items, err := k.findAll(ctx, keyAttrs(service, account))
 	if err != nil {
 		return err
 	}
-	return k.deleteItem(ctx, item)
+	if len(items) == 0 {
+		return backends.ErrNotFound
+	}
+	return k.deleteAll(ctx, items)
 }
 
 // List implements backends.Keyring.
@@ -446,22 +567,15 @@ func (k *Keyring) List(ctx context.Context, service string) (_ []string, err err
 	defer public("list", &err)
 	ctx, cancel := k.deadline(ctx)
 	defer cancel()
-	unlocked, locked, err := k.search(ctx, map[string]string{"service": service})
+	// Locked matches are unlocked first: leaving them out would make stored
+	// accounts look absent.
+	unlocked, err := k.searchUnlocked(ctx, map[string]string{"service": service})
 	if err != nil {
 		return nil, err
 	}
 	c, _, err := k.state(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if len(locked) > 0 {
-		// Leaving them out would make stored accounts look absent.
-		if err := k.unlock(ctx, c, locked); err != nil {
-			return nil, err
-		}
-		if unlocked, _, err = k.search(ctx, map[string]string{"service": service}); err != nil {
-			return nil, err
-		}
 	}
 	var accounts []string
 	for _, item := range unlocked {
@@ -477,7 +591,7 @@ func (k *Keyring) List(ctx context.Context, service string) (_ []string, err err
 		}
 	}
 	slices.Sort(accounts)
-	return accounts, nil
+	return slices.Compact(accounts), nil
 }
 
 // Doctor implements backends.Keyring.
@@ -526,19 +640,57 @@ func (k *Keyring) Doctor(ctx context.Context) []string {
 	} else {
 		lines = append(lines, "lock state: unlocked")
 	}
-	return append(lines, k.promptLine())
+	if hiding, err := hidingCollections(ctx, c); err == nil && len(hiding) > 0 {
+		lines = append(lines, "locked and hiding its items: "+strings.Join(pathStrings(hiding), ", ")+
+			" (an empty search there is reported as locked, not absent)")
+	}
+	lines = append(lines, k.promptLine())
+	return append(lines, k.duplicateLines(ctx, c)...)
+}
+
+// duplicateLines names each (service, username) that more than one item holds,
+// among the items mcpcred and keyring-rs (Codex) write.
+func (k *Keyring) duplicateLines(ctx context.Context, c *dbus.Conn) []string {
+	type key struct{ service, user string }
+	seen := map[key]bool{}
+	var dups []string
+	for _, app := range []string{"mcpcred", "rust-keyring"} {
+		unlocked, _, err := k.search(ctx, map[string]string{"application": app})
+		if err != nil {
+			return []string{"duplicates: error: " + err.Error()}
+		}
+		for _, item := range unlocked {
+			var attrs map[string]string
+			if err := getProp(ctx, c, item, ifaceItem, "Attributes", &attrs); err != nil {
+				continue
+			}
+			kk := key{attrs["service"], attrs["username"]}
+			if seen[kk] {
+				continue
+			}
+			seen[kk] = true
+			all, _, err := k.search(ctx, keyAttrs(kk.service, kk.user))
+			if err != nil {
+				return []string{"duplicates: error: " + err.Error()}
+			}
+			if len(all) > 1 {
+				dups = append(dups, fmt.Sprintf("duplicates: %d items for service %q, username %q (reads use the newest; the next store or erase leaves one or none)",
+					len(all), kk.service, kk.user))
+			}
+		}
+	}
+	if len(dups) == 0 {
+		return []string{"duplicates: none"}
+	}
+	slices.Sort(dups)
+	return dups
 }
 
 func (k *Keyring) promptLine() string {
-	switch {
-	case k.cfg.Prompt == PromptAlways:
-		return "prompts: allowed"
-	case k.cfg.Prompt == PromptNever:
-		return "prompts: off: a locked collection is reported, not unlocked"
-	case k.promptAllowed():
-		return "prompts: allowed (a display is set)"
+	if !k.promptAllowed() {
+		return "prompts: off: a locked collection, or a change the service wants confirmed, is reported as locked"
 	}
-	return "prompts: off (neither DISPLAY nor WAYLAND_DISPLAY is set): a locked collection is reported, not unlocked"
+	return fmt.Sprintf("prompts: run and awaited for up to %v (the timeout), display or not; one nobody answers fails as locked", k.timeout())
 }
 
 // Close implements backends.Keyring.

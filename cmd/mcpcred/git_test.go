@@ -340,7 +340,14 @@ func (e *gitEnv) expire(host string) {
 		must(e.t, os.WriteFile(path, b, 0o600))
 		return
 	}
-	_, errs, err := e.run("soon-gone\npassword_expiry_utc=1000", "secret-tool", "store", "--label=x",
+	// Rewrites the org.git.Password item (its compatibility item, a mirror, then
+	// expires with it). Cleared and stored anew rather than stored over: KeePassXC
+	// 2.7.4 never completes a CreateItem that replaces an item.
+	_, errs, err := e.run("", "secret-tool", "clear", "xdg:schema", "org.git.Password", "protocol", "https", "server", host, "user", "u")
+	if err != nil {
+		e.t.Fatalf("secret-tool clear: %v %s", err, errs)
+	}
+	_, errs, err = e.run("soon-gone\npassword_expiry_utc=1000", "secret-tool", "store", "--label=x",
 		"xdg:schema", "org.git.Password", "protocol", "https", "server", host, "user", "u")
 	if err != nil {
 		e.t.Fatalf("secret-tool store: %v %s", err, errs)
