@@ -75,11 +75,13 @@ func dockerFind(ctx context.Context, s recordStore, serverURL string) (*backends
 // DockerGet answers docker's get: the username and secret kept for serverURL,
 // or an error matching ErrDockerNotFound.
 func (h *Helper) DockerGet(ctx context.Context, serverURL string) (username, secret string, err error) {
-	var found *backends.DockerCredential
-	_, err = h.stores().read(ctx, h.dockerKind(), func(ctx context.Context, s recordStore) (bool, error) {
+	found, _, err := read(ctx, h.stores(), h.dockerKind(), func(ctx context.Context, s recordStore) (*backends.DockerCredential, bool, error) {
 		c, err := dockerFind(ctx, s, serverURL)
-		found = c
-		return c != nil, err
+		return c, c != nil, err
+	}, func(file, keyring *backends.DockerCredential) bool {
+		// A docker store leaves one credential per server, so a file copy beside
+		// the keyring's was written later, whatever its username.
+		return false
 	})
 	if err != nil {
 		return "", "", err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/mcpcred/mcpcred/backends"
 	"github.com/mcpcred/mcpcred/backends/file"
@@ -21,6 +22,12 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 	}
 	kr := h.keyring()
 	fmt.Fprintf(w, "keyring: %s\n", kr.kr.Name())
+	// doctor asks the keyring even while a failure is remembered, and what it
+	// finds replaces the memory.
+	memo := h.keyringMemo()
+	if r := memo.live(); r != nil {
+		fmt.Fprintf(w, "  remembered: did not answer at %s (%s); asking again now\n", r.At.Local().Format(time.TimeOnly), r.Error)
+	}
 	kerr := kr.call(ctx, func(ctx context.Context) error {
 		for _, line := range kr.kr.Doctor(ctx) {
 			fmt.Fprintf(w, "  %s\n", line)
@@ -28,6 +35,7 @@ func (h *Helper) Doctor(ctx context.Context, w io.Writer) {
 		_, err := kr.kr.List(ctx, h.Service)
 		return err
 	})
+	memo.observe(kr.kr.Name(), kerr)
 	if kerr != nil {
 		fmt.Fprintf(w, "  usable: no (%s)\n", oneLine(kerr))
 	} else {

@@ -69,20 +69,15 @@ func findFileEntry(entries map[string]json.RawMessage, key string) (*Token, stri
 	return nil, "", nil
 }
 
-// putToken compares inside the read-modify-write it does anyway: changed
-// saves nothing here.
+// putToken compares inside the write it does anyway (Put's keep): changed
+// saves nothing here. Put splices the entry into the file without decoding
+// the other records.
 func (s *fileStore) putToken(_ context.Context, t *Token, _ bool) error {
-	key := t.Key()
-	entry := t.FileJSON()
-	return s.tokenFile.Update(func(entries map[string]json.RawMessage) (bool, error) {
-		if raw, ok := entries[key]; ok {
-			if old, err := ParseFileJSON(raw); err == nil && old.Equal(t) {
-				return false, nil
-			}
-		}
-		entries[key] = entry
-		return true, nil
+	_, err := s.tokenFile.Put(t.Key(), t.FileJSON(), func(raw []byte) bool {
+		old, err := ParseFileJSON(raw)
+		return err == nil && old.Equal(t)
 	})
+	return err
 }
 
 // deleteToken removes key and any entry whose own identity gives key.

@@ -192,11 +192,14 @@ func (h *Helper) gitGet(ctx context.Context, m *protocol.Message) (*protocol.Mes
 	if !r.q.HasProtocol || !r.q.HasHost || !queryUTF8(r.q) {
 		return nil, nil
 	}
-	var c *backends.GitCredential
-	_, err = h.stores().read(ctx, h.gitKind(), func(ctx context.Context, s recordStore) (bool, error) {
+	c, _, err := read(ctx, h.stores(), h.gitKind(), func(ctx context.Context, s recordStore) (*backends.GitCredential, bool, error) {
 		cands, err := s.gitSearch(ctx, r.q)
-		c = h.gitPick(r, cands)
-		return c != nil, err
+		c := h.gitPick(r, cands)
+		return c, c != nil, err
+	}, func(file, keyring *backends.GitCredential) bool {
+		// A file credential that would not have replaced the keyring's (another
+		// user, another path) is a different credential: the keyring's comes first.
+		return !file.Query().Matches(keyring) || file.Expiry != 0 && file.Expiry < keyring.Expiry
 	})
 	if err != nil || c == nil {
 		return nil, err

@@ -149,11 +149,19 @@ func TestGitAutoWritesKeyringAndMigrates(t *testing.T) {
 	}
 }
 
-func TestGitAutoReadsKeyringBeforeFile(t *testing.T) {
+// newAutoAndFileGitHelpers are an auto Helper over a memory keyring and a file
+// mode Helper over the same files, to put a copy in the file beside the keyring's.
+func newAutoAndFileGitHelpers(t *testing.T) (*memGit, *Helper, *Helper) {
+	t.Helper()
 	kr := &memGit{Keyring: memory.New()}
 	h, _ := newGitHelper(t, Auto, kr)
 	hf, _ := newGitHelper(t, File, nil)
 	hf.Tokens = h.Tokens
+	return kr, h, hf
+}
+
+func TestGitAutoReadsKeyringBeforeFile(t *testing.T) {
+	kr, h, hf := newAutoAndFileGitHelpers(t)
 	mustServe(t, hf, "store", "protocol=https\nhost=example.com\nusername=alice\npassword=file-pw\n")
 	mustServe(t, h, "store", "protocol=https\nhost=example.com\nusername=bob\npassword=keyring-pw\n")
 	if got := mustServe(t, h, "get", hostGet); got != "username=bob\npassword=keyring-pw\n" {
@@ -167,6 +175,27 @@ func TestGitAutoReadsKeyringBeforeFile(t *testing.T) {
 	kr.creds[0].Expiry = 1000
 	if got := mustServe(t, h, "get", hostGet); got != "username=alice\npassword=file-pw\n" {
 		t.Fatalf("get = %q, want the file's", got)
+	}
+}
+
+// A credential the file got while the keyring could not be used is newer than
+// the keyring's copy of the same credential, unless the expiries say otherwise.
+func TestGitAutoFileCopyIsNewer(t *testing.T) {
+	_, h, hf := newAutoAndFileGitHelpers(t)
+	const id = "protocol=https\nhost=example.com\nusername=alice\n"
+	for _, step := range []struct {
+		h           *Helper
+		stored, got string
+	}{
+		{h, "password=keyring-pw\npassword_expiry_utc=4000000000\n", "password=keyring-pw\npassword_expiry_utc=4000000000\n"},
+		{hf, "password=file-pw\npassword_expiry_utc=4000000001\n", "password=file-pw\npassword_expiry_utc=4000000001\n"},
+		// The file's copy expires before the keyring's: it is the older one.
+		{hf, "password=stale-pw\npassword_expiry_utc=3999999999\n", "password=keyring-pw\npassword_expiry_utc=4000000000\n"},
+	} {
+		mustServe(t, step.h, "store", id+step.stored)
+		if got := mustServe(t, h, "get", hostGet); got != "username=alice\n"+step.got {
+			t.Fatalf("after storing %q in the %s: get = %q", step.stored, step.h.Mode, got)
+		}
 	}
 }
 

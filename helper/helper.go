@@ -85,7 +85,8 @@ type Helper struct {
 	HTTPClient *http.Client
 	LoginArgs  string
 
-	hinted bool // the encrypt hint was said (storeSet.hint)
+	hinted bool         // the encrypt hint was said (storeSet.hint)
+	memo   *keyringMemo // keyringMemo
 }
 
 func (h *Helper) now() time.Time {
@@ -130,10 +131,11 @@ func (h *Helper) tokenKind() recordKind {
 // where it was found. A token that is absent everywhere is (nil, "", nil).
 func (h *Helper) LoadToken(ctx context.Context, serverName, url string) (*Token, string, error) {
 	key := StoreKey(serverName, url)
-	var t *Token
-	where, err := h.stores().read(ctx, h.tokenKind(), func(ctx context.Context, s recordStore) (found bool, err error) {
-		t, err = s.loadToken(ctx, key)
-		return t != nil, err
+	t, where, err := read(ctx, h.stores(), h.tokenKind(), func(ctx context.Context, s recordStore) (*Token, bool, error) {
+		t, err := s.loadToken(ctx, key)
+		return t, t != nil, err
+	}, func(file, keyring *Token) bool {
+		return !file.Expiry.IsZero() && file.Expiry.Before(keyring.Expiry)
 	})
 	if err != nil {
 		return nil, "", err

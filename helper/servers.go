@@ -65,7 +65,9 @@ func (h *Helper) HeaderToken(ctx context.Context, url, name, label string, force
 func (h *Helper) NoToken(ctx context.Context, name, url string) error {
 	reason := fmt.Sprintf("no token is stored for %s (%s)", name, url)
 	if h.Mode == Auto {
-		_, err := h.keyring().loadToken(ctx, StoreKey(name, url))
+		// Through the memo: a keyring remembered not to answer is named, not
+		// waited for a second time.
+		_, err := h.stores().keyring.loadToken(ctx, StoreKey(name, url))
 		if errors.Is(err, backends.ErrUnavailable) && !errors.Is(err, backends.ErrNoKeyring) {
 			reason += fmt.Sprintf(" in the file store, and the keyring could not be asked (%s)", oneLine(err))
 		}

@@ -88,7 +88,7 @@ type storeSet struct {
 func (h *Helper) stores() *storeSet {
 	s := &storeSet{
 		mode:    h.Mode,
-		keyring: h.keyring(),
+		keyring: &rememberingStore{inner: h.keyring(), memo: h.keyringMemo()},
 		file:    h.fallbackStore(),
 		notices: h.Notices,
 		hinted:  &h.hinted,
@@ -105,36 +105,54 @@ func (s *storeSet) notice(format string, args ...any) {
 	}
 }
 
-// read runs find against the stores the mode reads, in order, until one finds,
-// and says where it found. Auto reads the file when the keyring misses or fails,
-// saying so when the keyring is locked, since it may hold what was asked for.
-func (s *storeSet) read(ctx context.Context, k recordKind, find func(context.Context, recordStore) (bool, error)) (string, error) {
+// read runs find against the stores the mode reads and returns the record found
+// and where. Auto reads the file when the keyring misses or fails, with the one
+// notice when it failed (a locked keyring may hold the record: the notice says
+// the answer comes from the file only). When the keyring holds the record, auto also looks in
+// the file: a copy there beside a keyring copy was written while the keyring
+// could not be used (a write that reaches the keyring removes the file's copy),
+// so it is the newer one unless fileOlder, from what the two records carry, says
+// otherwise (docs/protocol.md, "A keyring that does not answer").
+func read[R any](ctx context.Context, s *storeSet, k recordKind,
+	find func(context.Context, recordStore) (R, bool, error), fileOlder func(file, keyring R) bool) (R, string, error) {
+	var none R
 	switch s.mode {
 	case File:
-		_, err := find(ctx, s.file)
-		return s.file.where(), err
+		r, _, err := find(ctx, s.file)
+		return r, s.file.where(), err
 	case Keyring:
-		if _, err := find(ctx, s.keyring); err != nil {
-			return "", fmt.Errorf("failed to read %s from the keyring: %w", k.nouns, err)
+		r, _, err := find(ctx, s.keyring)
+		if err != nil {
+			return none, "", fmt.Errorf("failed to read %s from the keyring: %w", k.nouns, err)
 		}
-		return InKeyring, nil
+		return r, InKeyring, nil
 	}
-	found, kerr := find(ctx, s.keyring)
+	kr, found, kerr := find(ctx, s.keyring)
 	if kerr == nil && found {
-		return InKeyring, nil
+		// The file's copy is a second opinion: when it cannot be read, the
+		// keyring's record stands, as it did before the file was looked at.
+		if fr, ffound, err := find(ctx, s.file); err == nil && ffound && !fileOlder(fr, kr) {
+			return fr, s.file.where(), nil
+		}
+		return kr, InKeyring, nil
 	}
-	if errors.Is(kerr, backends.ErrLocked) {
+	if kerr != nil && !errors.Is(kerr, backends.ErrNoKeyring) {
 		// A locked keyring may hold the record (a locked KeePassXC hides its
 		// items): say that the answer comes from the file only.
-		s.notice("%s; read the plaintext file %s only", keyringFailure(kerr), k.file)
-	}
-	if _, err := find(ctx, s.file); err != nil {
-		if kerr != nil && !cannotUnlock(err) {
-			return "", fmt.Errorf("failed to read %s from the keyring (%v) and from the file: %w", k.nouns, kerr, err)
+		only := ""
+		if errors.Is(kerr, backends.ErrLocked) {
+			only = " only"
 		}
-		return "", err
+		s.notice("%s; read the plaintext file %s%s", keyringFailure(kerr), k.file, only)
 	}
-	return s.file.where(), nil
+	fr, _, err := find(ctx, s.file)
+	if err != nil {
+		if kerr != nil && !cannotUnlock(err) {
+			return none, "", fmt.Errorf("failed to read %s from the keyring (%v) and from the file: %w", k.nouns, kerr, err)
+		}
+		return none, "", err
+	}
+	return fr, s.file.where(), nil
 }
 
 // write runs put against the store the mode writes and says where the record

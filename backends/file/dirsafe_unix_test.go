@@ -217,3 +217,18 @@ func TestLockNoSymlinks(t *testing.T) {
 		t.Fatalf("a file was created through the symlink: %v", err)
 	}
 }
+
+// Put, the write a store makes, refuses an unsafe directory as Update does,
+// before it takes the lock; nothing is written.
+func TestUnsafeDirPut(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv("HOME", filepath.Join(base, "user"))
+	home := mkdir(t, filepath.Join(base, "home"), 0o777)
+	s := New(filepath.Join(home, ".credentials.json"), filepath.Join(home, "mcp-oauth-locks", "file-store.lock"), time.Second)
+	_, err := s.Put("k", []byte(`"secret"`), nil)
+	want := "refusing to keep secrets in " + home + ": it is writable by others (mode 0777); run: chmod go-w " + home
+	if !errors.Is(err, ErrUnsafeDir) || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	untouched(t, home)
+}

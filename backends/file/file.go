@@ -16,6 +16,9 @@
 //     file or the new one, never a torn one. No file, or a file holding only
 //     whitespace, reads as an empty map. A file that does not parse as a JSON object is
 //     an error that names the path, never the content; Update refuses to overwrite it.
+//     Put, which rewrites one entry of a file in the exact format without decoding
+//     the others, refuses a file whose outer object is broken too, but carries an
+//     entry whose content alone is broken (its extent clear) byte for byte.
 //   - Update holds the exclusive lock on the lock file for the whole
 //     read-modify-write, waiting up to the Store's timeout (then an error matching
 //     ErrLockTimeout that names the lock file). Every writer of one file must use the
@@ -65,6 +68,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -118,10 +122,7 @@ func (s *Store) Read() (map[string]json.RawMessage, error) {
 // reports a change, Update writes the map (or removes the file when the map is
 // empty) before releasing the lock.
 func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool, err error)) (err error) {
-	if err := dirsafe.Check(filepath.Dir(s.path)); err != nil {
-		return err
-	}
-	unlock, err := Lock(s.lockPath, s.timeout)
+	unlock, err := s.lockForWrite()
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,25 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 		}
 	}()
 
-	entries, err := s.Read()
+	data, err := s.readFile()
+	if err != nil {
+		return err
+	}
+	return s.updateLocked(data, fn)
+}
+
+// lockForWrite is how every write starts: the file's directory is checked by the
+// directory rules before the lock (whose own directory Lock checks) is taken.
+func (s *Store) lockForWrite() (unlock func() error, err error) {
+	if err := dirsafe.Check(filepath.Dir(s.path)); err != nil {
+		return nil, err
+	}
+	return Lock(s.lockPath, s.timeout)
+}
+
+// updateLocked is Update once the lock is held and the file's bytes are read.
+func (s *Store) updateLocked(data []byte, fn func(entries map[string]json.RawMessage) (bool, error)) error {
+	entries, err := s.parse(data)
 	if err != nil {
 		return err
 	}
@@ -140,9 +159,9 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 		return err
 	}
 	dir := filepath.Dir(s.path)
+	// We hold the lock, so any temp file of ours is a dead writer's.
+	RemoveStaleTemps(s.path)
 	if len(entries) == 0 {
-		// We hold the lock, so any temp file of ours is a dead writer's.
-		RemoveStaleTemps(s.path)
 		if err := os.Remove(s.path); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -151,11 +170,218 @@ func (s *Store) Update(fn func(entries map[string]json.RawMessage) (changed bool
 		}
 		return syncDir(dir)
 	}
-	data, err := Encode(entries)
+	out, err := Encode(entries)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.path, err)
 	}
-	return WriteAtomic(s.path, data)
+	return writeAtomic(s.path, func(tmp *os.File) error {
+		_, err := tmp.Write(out)
+		return err
+	})
+}
+
+// Put stores entry under key in one locked write, as Update would with
+// entries[key] = entry, but without decoding the file: when the file is in the
+// format of the package doc (no whitespace outside strings, keys in strictly
+// increasing byte order and written as this package writes them, the common case
+// of every file mcpcred or Codex wrote), the new file is the old one's bytes with
+// the member under key replaced, or the new member spliced in at its sorted place,
+// and nothing else is decoded or re-encoded. The old file is scanned in windows
+// (see Lookup) and its bytes are copied file to file, so memory stays bounded by a
+// window and the largest entry, whatever the file's size. Entries other than key's
+// are carried byte for byte; only their extent is checked, not their content. A
+// file in any other form (pretty-printed, hand-edited) goes through Update, which
+// decodes, checks and rewrites all of it. keep, when not nil, sees the entry now
+// under key and returns true to leave the file as it is. Put reports whether it
+// wrote.
+func (s *Store) Put(key string, entry []byte, keep func(old []byte) bool) (changed bool, err error) {
+	if !utf8.ValidString(key) {
+		return false, fmt.Errorf("writing %s: store key %q is not valid UTF-8", s.path, key)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, entry); err != nil {
+		return false, fmt.Errorf("writing %s: entry %q is not valid JSON", s.path, key)
+	}
+	unlock, err := s.lockForWrite()
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if uerr := unlock(); uerr != nil && err == nil {
+			err = fmt.Errorf("unlocking %s: %w", s.lockPath, uerr)
+		}
+	}()
+	f, size, err := s.open()
+	if err != nil {
+		return false, err
+	}
+	sp, ok := spliced{empty: true}, true // no file
+	if f != nil {
+		defer f.Close()
+		w := &window{r: f, buf: make([]byte, 0, min(size+1, int64(readChunk)))}
+		sp, ok = w.splice(key)
+		if w.err != nil {
+			return false, fmt.Errorf("reading %s: %w", s.path, w.err)
+		}
+	}
+	if f != nil && (!ok || sp.empty) {
+		// Closed before the rename over it: Windows may refuse to replace an open file.
+		f.Close()
+		f = nil
+	}
+	if !ok {
+		data, err := s.readFile()
+		if err != nil {
+			return false, err
+		}
+		err = s.updateLocked(data, func(entries map[string]json.RawMessage) (bool, error) {
+			if old, in := entries[key]; in && keep != nil && keep(old) {
+				return false, nil
+			}
+			entries[key] = compact.Bytes()
+			changed = true
+			return true, nil
+		})
+		return changed, err
+	}
+	if sp.found && keep != nil && keep(sp.old) {
+		return false, nil
+	}
+	var mid []byte
+	if sp.found {
+		mid = compact.Bytes()
+	} else {
+		if sp.comma == commaBefore {
+			mid = append(mid, ',')
+		}
+		mid = protocol.AppendJSONString(mid, key)
+		mid = append(mid, ':')
+		mid = append(mid, compact.Bytes()...)
+		if sp.comma == commaAfter {
+			mid = append(mid, ',')
+		}
+	}
+	RemoveStaleTemps(s.path)
+	return true, writeAtomic(s.path, func(tmp *os.File) error {
+		if f == nil {
+			_, err := tmp.Write(slices.Concat([]byte("{"), mid, []byte("}")))
+			return err
+		}
+		// File to file: the kernel copies (copy_file_range) where it can.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tmp, io.LimitReader(f, sp.start)); err != nil {
+			return err
+		}
+		if _, err := tmp.Write(mid); err != nil {
+			return err
+		}
+		if _, err := f.Seek(sp.end, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tmp, f); err != nil {
+			return err
+		}
+		// Closed before the rename over it: Windows may refuse to replace an open file.
+		return f.Close()
+	})
+}
+
+// Where splice's new member needs a comma.
+const (
+	commaNone = iota
+	commaBefore
+	commaAfter
+)
+
+// spliced says where a Put's bytes go: the file's bytes [start, end) are replaced.
+// When found, that is the value of the member under the key, and old a copy of it;
+// otherwise start == end is where a new member goes, with a comma as comma says.
+type spliced struct {
+	start, end int64
+	found      bool
+	old        []byte
+	comma      int
+	empty      bool // no file, or an empty one: the new member is the object
+}
+
+// splice scans the whole file in the window for where key's member is, or goes.
+// ok is false unless the file is in the exact format of the package doc (or
+// empty), in which case the caller decodes and re-encodes instead.
+func (w *window) splice(key string) (sp spliced, ok bool) {
+	for len(w.buf) < 2 && w.more(0) {
+	}
+	if len(w.buf) == 0 {
+		return spliced{empty: true}, w.err == nil
+	}
+	if len(w.buf) < 2 || w.buf[0] != '{' {
+		return sp, false
+	}
+	if w.buf[1] == '}' {
+		return spliced{start: 1, end: 1}, w.endsAt(2)
+	}
+	placed := false
+	var prev []byte
+	for i := 1; ; {
+		m, st := scanMember(w.buf, i)
+		if st == short && w.more(i) {
+			i = 0
+			continue
+		}
+		if st != done || m.spaced || m.escaped {
+			return sp, false
+		}
+		k := w.buf[m.keyStart+1 : m.keyEnd-1]
+		if prev != nil && bytes.Compare(prev, k) >= 0 || !utf8.Valid(k) || hasControl(k) {
+			return sp, false // out of order, or not as AppendJSONString writes it
+		}
+		prev = append(prev[:0], k...)
+		if !placed {
+			switch c := bytes.Compare(k, []byte(key)); {
+			case c == 0:
+				sp = spliced{start: w.base + int64(m.valStart), end: w.base + int64(m.valEnd), found: true,
+					old: bytes.Clone(w.buf[m.valStart:m.valEnd])}
+				placed = true
+			case c > 0:
+				at := w.base + int64(m.keyStart)
+				sp, placed = spliced{start: at, end: at, comma: commaAfter}, true
+			}
+		}
+		if m.last {
+			if !placed {
+				at := w.base + int64(m.next) - 1 // the closing '}'
+				sp = spliced{start: at, end: at, comma: commaBefore}
+			}
+			return sp, w.endsAt(m.next)
+		}
+		i = m.next
+	}
+}
+
+// endsAt reports whether r ends at buf[i], with nothing (not even whitespace) after.
+func (w *window) endsAt(i int) bool {
+	if i != len(w.buf) {
+		return false
+	}
+	for w.more(i) {
+		if len(w.buf) > 0 {
+			return false
+		}
+		i = 0
+	}
+	return w.err == nil
+}
+
+// hasControl reports a byte AppendJSONString would have escaped (the quote and
+// backslash cannot occur in an unescaped key).
+func hasControl(k []byte) bool {
+	for _, c := range k {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // Encode returns the file's bytes for entries: the format of the package doc.
@@ -187,36 +413,21 @@ func Encode(entries map[string]json.RawMessage) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// readFile reads the whole file in one read of its size (and one more to see its
+// end). No file is nil and no error.
 func (s *Store) readFile() ([]byte, error) {
-	fi, err := os.Lstat(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	f, size, err := s.open()
+	if err != nil || f == nil {
 		return nil, err
-	}
-	if err := checkRegular(s.path, fi); err != nil {
-		return nil, err
-	}
-	f, err := openNoFollow(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil // removed since the Lstat
-	}
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", s.path, err)
 	}
 	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
+	w := &window{r: f, buf: make([]byte, 0, size+1)}
+	for w.more(0) {
 	}
-	if err := checkRegular(s.path, fi); err != nil {
-		return nil, err
+	if w.err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.path, w.err)
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", s.path, err)
-	}
-	return data, nil
+	return w.buf, nil
 }
 
 func checkRegular(path string, fi fs.FileInfo) error {
@@ -250,12 +461,22 @@ func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-"
 // the directory is fsynced. The directory is created 0700 if missing, and the
 // temp files of writers that died are removed first. The caller holds path's
 // lock: every writer of path must, or a live writer's temp file could go.
-func WriteAtomic(path string, data []byte) (err error) {
+func WriteAtomic(path string, data []byte) error {
+	RemoveStaleTemps(path)
+	return writeAtomic(path, func(tmp *os.File) error {
+		_, err := tmp.Write(data)
+		return err
+	})
+}
+
+// writeAtomic makes path's new content what fill writes to a temp file beside
+// it, as WriteAtomic says; it removes no stale temp file (the caller does, under
+// the lock).
+func writeAtomic(path string, fill func(tmp *os.File) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := mkdirPrivate(dir); err != nil {
 		return err
 	}
-	RemoveStaleTemps(path)
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // never fails
 	tmp := filepath.Join(dir, tempPrefix(path)+hex.EncodeToString(rnd[:]))
@@ -276,7 +497,7 @@ func WriteAtomic(path string, data []byte) (err error) {
 			return fmt.Errorf("chmod %s: %w", tmp, err)
 		}
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := fill(f); err != nil {
 		return fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	if err := f.Sync(); err != nil {

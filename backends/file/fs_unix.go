@@ -10,8 +10,23 @@ import (
 )
 
 func openNoFollow(path string) (*os.File, error) {
-	// O_NONBLOCK: a FIFO swapped in after the Lstat must not hang the open.
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	// O_NONBLOCK: a FIFO swapped in after the Lstat must not hang the open. It is
+	// cleared once open, so that os does not hand the file to its poller, whose
+	// set-up (an epoll instance, an eventfd) would cost every get for nothing.
+	for {
+		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		if err := syscall.SetNonblock(fd, false); err != nil {
+			syscall.Close(fd)
+			return nil, &os.PathError{Op: "fcntl", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
 }
 
 func renameReplace(from, to string) error { return os.Rename(from, to) }

@@ -11,20 +11,26 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 )
 
 // groupSize is the byte length of the RFC 2409 "Second Oakley Group" prime; public
 // keys and the shared secret are left-padded to it.
 const groupSize = 128
 
-// oakley2 is the 1024-bit MODP prime of RFC 2409 section 6.2 (generator 2).
-var oakley2, _ = new(big.Int).SetString(
-	"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1"+
-		"29024E088A67CC74020BBEA63B139B22514A08798E3404DD"+
-		"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245"+
-		"E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"+
-		"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381"+
-		"FFFFFFFFFFFFFFFF", 16)
+// oakley2 is the 1024-bit MODP prime of RFC 2409 section 6.2 (generator 2),
+// parsed on first use: a process that opens no session (a file get, version)
+// does not pay for it at start-up.
+var oakley2 = sync.OnceValue(func() *big.Int {
+	p, _ := new(big.Int).SetString(
+		"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1"+
+			"29024E088A67CC74020BBEA63B139B22514A08798E3404DD"+
+			"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245"+
+			"E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"+
+			"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381"+
+			"FFFFFFFFFFFFFFFF", 16)
+	return p
+})
 
 // dhKey is the client's half of a DH session: a private exponent and the public key
 // as sent on the wire (left-padded to groupSize bytes).
@@ -45,7 +51,7 @@ func newDHKey() (*dhKey, error) {
 		return nil, fmt.Errorf("random DH key: %w", err)
 	}
 	priv := new(big.Int).SetBytes(b)
-	pub := new(big.Int).Exp(big.NewInt(2), priv, oakley2)
+	pub := new(big.Int).Exp(big.NewInt(2), priv, oakley2())
 	return &dhKey{priv: priv, pub: pub.FillBytes(make([]byte, groupSize))}, nil
 }
 
@@ -53,11 +59,11 @@ func newDHKey() (*dhKey, error) {
 // shared secret left-padded to 128 bytes, then HKDF-SHA256 with no salt, empty info.
 func (k *dhKey) aesKey(servicePub []byte) ([]byte, error) {
 	y := new(big.Int).SetBytes(servicePub)
-	pMinus1 := new(big.Int).Sub(oakley2, big.NewInt(1))
+	pMinus1 := new(big.Int).Sub(oakley2(), big.NewInt(1))
 	if y.Cmp(big.NewInt(1)) <= 0 || y.Cmp(pMinus1) >= 0 {
 		return nil, errors.New("service sent an invalid DH public key")
 	}
-	return deriveKey(new(big.Int).Exp(y, k.priv, oakley2))
+	return deriveKey(new(big.Int).Exp(y, k.priv, oakley2()))
 }
 
 // deriveKey is HKDF-SHA256 (no salt, empty info) of the shared secret z, left-padded

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -62,6 +63,7 @@ func TestScript(t *testing.T) {
 			"chown":   chownUID,
 			"server":  startServer,
 			"expand":  expandFile,
+			"hangbus": hangBus,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
@@ -185,4 +187,32 @@ func expandFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: expand FILE")
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o600))
+}
+
+// hangBus listens on a Unix socket for the rest of the script, accepting every
+// connection and never answering: a D-Bus that hangs. "hangbus SOCKET".
+func hangBus(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: hangbus SOCKET")
+	}
+	l, err := net.Listen("unix", ts.MkAbs(args[0]))
+	ts.Check(err)
+	conns := make(chan net.Conn, 64)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				close(conns)
+				return
+			}
+			conns <- c
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	ts.Defer(func() {
+		l.Close()
+		for c := range conns {
+			c.Close()
+		}
+	})
 }
