@@ -136,21 +136,22 @@ func read[R any](ctx context.Context, s *storeSet, k recordKind,
 		}
 		return kr, InKeyring, nil
 	}
-	if kerr != nil && !errors.Is(kerr, backends.ErrNoKeyring) {
-		// A locked keyring may hold the record (a locked KeePassXC hides its
-		// items): say that the answer comes from the file only.
-		only := ""
-		if errors.Is(kerr, backends.ErrLocked) {
-			only = " only"
-		}
-		s.notice("%s; read the plaintext file %s%s", keyringFailure(kerr), k.file, only)
-	}
 	fr, _, err := find(ctx, s.file)
 	if err != nil {
 		if kerr != nil && !cannotUnlock(err) {
 			return none, "", fmt.Errorf("failed to read %s from the keyring (%v) and from the file: %w", k.nouns, kerr, err)
 		}
 		return none, "", err
+	}
+	if kerr != nil && !errors.Is(kerr, backends.ErrNoKeyring) {
+		// Said once the fallback answered (its own failure is the one line
+		// otherwise). A locked keyring may hold the record (a locked KeePassXC
+		// hides its items): say that the answer comes from the fallback only.
+		only := ""
+		if errors.Is(kerr, backends.ErrLocked) {
+			only = " only"
+		}
+		s.notice("%s; read %s%s", keyringFailure(kerr), describe(s.file, k), only)
 	}
 	return fr, s.file.where(), nil
 }
