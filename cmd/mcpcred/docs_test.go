@@ -105,7 +105,7 @@ func TestBashCompletion(t *testing.T) {
 		line string // the words before the cursor; the last is being completed
 		want string
 	}{
-		{"mcpcred lo", "login logout"},
+		{"mcpcred lo", "login logout lock"},
 		{"mcpcred do", "docker-credential doctor"},
 		{"mcpcred --st", "--store"},
 		{"mcpcred --store ", "auto file keyring"},
@@ -159,7 +159,7 @@ func TestFishCompletion(t *testing.T) {
 		t.Fatalf("fish -n: %v\n%s", err, out)
 	}
 	for line, want := range map[string][]string{
-		"mcpcred lo":               {"login", "logout"},
+		"mcpcred lo":               {"lock", "login", "logout"},
 		"mcpcred --store ":         {"auto", "file", "keyring"},
 		"mcpcred get --no":         {"--no-refresh"},
 		"mcpcred completion ":      {"bash", "fish", "zsh"}, // fish sorts
