@@ -337,6 +337,11 @@ provider.use(async (ctx, next) => {
 });
 
 const server = createServer(provider.callback());
+// Node closes an idle keep-alive connection after 5 s, a moment before a device
+// poll slowed down to 6 s reuses it, and the poll then meets a reset connection.
+// Real servers keep idle connections for a minute or more: so does this one.
+server.keepAliveTimeout = 120000;
+server.headersTimeout = 121000;
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`${issuer}\n`);
 });
