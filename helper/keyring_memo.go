@@ -91,9 +91,11 @@ func (m *keyringMemo) refuse() error {
 // in time is remembered; any answer (a success, not found, locked, a refusal)
 // forgets a remembered failure, so the calls after it ask afresh. Failing to
 // write or remove the file only costs the next process a deadline, so it is not
-// an error of the request.
+// an error of the request. A prompt to unlock that got no answer in time is a
+// locked keyring, which answered: it is not remembered, so that an erase still
+// asks it and fails rather than leave its item behind.
 func (m *keyringMemo) observe(name string, err error) {
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, backends.ErrLocked) {
 		if m.rec != nil || !m.loaded {
 			m.live() // a record this process has not seen yet is forgotten too
 			if m.rec != nil {
