@@ -1,3 +1,9 @@
+// The test authorization server is a Node program, which the Windows test
+// binaries (run under Wine) cannot start; what this file covers is the same on
+// every OS and runs on Linux.
+
+//go:build !windows
+
 package helper_test
 
 import (
